@@ -1,0 +1,116 @@
+"""Safe checkpoint loading for mmengine on torch >= 2.6.
+
+mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 defaults to
+``weights_only=True`` and refuses the Runner's own checkpoints, which hold a ``HistoryBuffer``, numpy
+arrays and scalars, and ``getattr`` references to the buffer's statistics methods. The usual fixes
+(``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, a full-unpickling loader) execute any pickled code.
+
+This module registers a local-file loader that keeps ``weights_only=True`` and allows exactly the
+extra globals an mmengine checkpoint needs (``getattr`` restricted to ``HistoryBuffer`` statistics).
+A file that needs anything else is refused with :class:`TrustedCheckpointError`, whose message names
+the opt-in: ``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``, ``trust_checkpoint = True``
+in a config, or ``register_safe_checkpoint_loader(trust=True)``.
+"""
+import os.path as osp
+import pickle
+from typing import Any, Callable, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+_TRUST = {'enabled': False}
+_BUFFER_STATISTICS = {'min', 'max', 'current', 'mean'}
+
+OPT_IN_HINT = ('If you trust the file (it was written by you or a source you trust), opt in to full '
+               'unpickling with `--trust-checkpoint` (tools/train.py, tools/test.py), '
+               '`trust_checkpoint = True` in the config, or '
+               '`bdcl_mm.engine.register_safe_checkpoint_loader(trust=True)` in Python.')
+
+
+class TrustedCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs full unpickling, which is off by default."""
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` limited to what mmengine pickles: a HistoryBuffer's statistics methods."""
+    allowed = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
+    methods = _BUFFER_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if not allowed or name.startswith('_') or name not in methods:
+        raise TrustedCheckpointError(
+            f'checkpoint asks for getattr({type(obj).__name__}, {name!r}), which a plain mmengine '
+            f'checkpoint never does. {OPT_IN_HINT}')
+    return getattr(obj, name)
+
+
+def _numpy_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
+    """numpy globals that pickled arrays, dtypes and scalars refer to (numpy 1 and 2 names)."""
+    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    found: List[Union[Callable, Tuple[Callable, str]]] = [np.ndarray, np.dtype]
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        found += [(multiarray._reconstruct, f'{module}._reconstruct'),
+                  (multiarray.scalar, f'{module}.scalar')]
+    found += [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG']
+    return found
+
+
+def safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
+    """The globals allowed on top of torch's weights-only defaults."""
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+            (_history_buffer_getattr, '__builtin__.getattr')] + _numpy_globals()
+
+
+def safe_torch_load(filename: str, map_location: Any = None, trust: Optional[bool] = None) -> Any:
+    """Load a local checkpoint without executing arbitrary pickled code.
+
+    Args:
+        filename: Path of a local checkpoint file.
+        map_location: As in :func:`torch.load`.
+        trust: Unpickle everything (only for files you trust). ``None`` uses the process-wide setting
+            of :func:`register_safe_checkpoint_loader`.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        TrustedCheckpointError: The file needs globals outside the allow-list.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename} can not be found.')
+    if _TRUST['enabled'] if trust is None else trust:
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(safe_globals()):
+            return torch.load(filename, map_location=map_location, weights_only=True)
+    except TrustedCheckpointError:
+        raise
+    except pickle.UnpicklingError as error:
+        reason = _unpickler_reason(str(error))
+        raise TrustedCheckpointError(
+            f'Refusing to load {filename}: it needs more than tensors, numpy arrays and mmengine '
+            f'log buffers, and loading it would run pickled code ({reason}). {OPT_IN_HINT}') from None
+
+
+def _unpickler_reason(message: str) -> str:
+    """The sentence of torch's weights-only error that names what was refused."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    specific = [line for line in lines
+                if not line.startswith(('Weights only load failed', 'Check the documentation'))]
+    return (specific or lines or ['unknown reason'])[0]
+
+
+def register_safe_checkpoint_loader(trust: bool = False) -> None:
+    """Make mmengine load local checkpoints with :func:`safe_torch_load`.
+
+    Called on ``import bdcl_mm`` with ``trust=False``; ``tools/train.py --trust-checkpoint`` calls
+    it with ``trust=True``. Resume, ``load_from`` and ``tools/test.py`` all go through it.
+
+    Args:
+        trust: Allow full unpickling of local checkpoint files for this process.
+    """
+    _TRUST['enabled'] = bool(trust)
+    CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+
+
+def _load_from_local(filename: str, map_location: Any = None) -> Any:
+    return safe_torch_load(filename, map_location=map_location)

@@ -1,0 +1,112 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: config loading, host selection, runner build.
+
+The host package is chosen by the config's ``default_scope``: ``'mmseg'`` imports
+:mod:`bdcl_mm.seg`, ``'mmpretrain'`` imports :mod:`bdcl_mm.cls`; both register bdcl_mm's components
+before the config is built.
+"""
+import importlib
+import os
+from typing import Optional, Sequence
+
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from .checkpoint import register_safe_checkpoint_loader
+from .config_checks import DATALOADER_KEYS, check_data_folders
+
+HOST_PLUGINS = {'mmseg': 'bdcl_mm.seg', 'mmpretrain': 'bdcl_mm.cls'}
+
+
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
+                launcher: str = 'none',
+                trust_checkpoint: bool = False) -> Config:
+    """Read a config, apply ``--cfg-options``, import the host plugin and set the checkpoint policy.
+
+    Args:
+        path: Config file (text style, ``_base_`` may use ``mmseg::`` / ``mmpretrain::``).
+        cfg_options: Overrides as parsed by mmengine's ``DictAction``.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        trust_checkpoint: Allow full unpickling of checkpoints (also ``trust_checkpoint = True`` in
+            the config).
+
+    Raises:
+        ValueError: The config's ``default_scope`` is not a supported host.
+    """
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    scope = cfg.get('default_scope', None)
+    if scope not in HOST_PLUGINS:
+        raise ValueError(f'{path}: default_scope is {scope!r}; bdcl_mm tools serve '
+                         f'{sorted(HOST_PLUGINS)} configs. Set `default_scope` in the config.')
+    importlib.import_module(HOST_PLUGINS[scope])
+    cfg.launcher = launcher
+    register_safe_checkpoint_loader(trust=trust_checkpoint or bool(cfg.get('trust_checkpoint')))
+    return cfg
+
+
+def amp_optim_wrapper(optim_wrapper: ConfigDict) -> ConfigDict:
+    """Turn an ``OptimWrapper`` config into a dynamic-loss-scale ``AmpOptimWrapper``."""
+    wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type == 'AmpOptimWrapper':
+        return optim_wrapper
+    if wrapper_type != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper or AmpOptimWrapper, got '
+                         f'{wrapper_type!r}.')
+    optim_wrapper.type = 'AmpOptimWrapper'
+    optim_wrapper.setdefault('loss_scale', 'dynamic')
+    return optim_wrapper
+
+
+def prepare_environment(cfg: Config, dataloaders: Sequence[str] = DATALOADER_KEYS) -> None:
+    """Pre-flight checks and CPU-distributed fixes applied before the Runner is built.
+
+    - the ``data_root`` of each dataset of ``dataloaders`` must exist (:func:`check_data_folders`);
+    - the host plugin's own checks run (``check_config(cfg)`` of :mod:`bdcl_mm.seg` /
+      :mod:`bdcl_mm.cls`, when it defines one);
+    - launched without CUDA, DDP gets ``device_ids=None`` (mmengine passes ``[LOCAL_RANK]``, which
+      DDP rejects for CPU modules) and the process group uses gloo.
+    """
+    check_data_folders(cfg, dataloaders)
+    plugin = importlib.import_module(HOST_PLUGINS[cfg.default_scope])
+    if hasattr(plugin, 'check_config'):
+        plugin.check_config(cfg)
+    if cfg.launcher != 'none' and not torch.cuda.is_available():
+        cfg.setdefault('model_wrapper_cfg', dict(type='MMDistributedDataParallel'))
+        cfg.setdefault('env_cfg', ConfigDict())
+        cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+        cfg.env_cfg.dist_cfg.backend = 'gloo'
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Build the Runner the way the hosts' tools do (``runner_type`` honoured)."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def parse_cfg_options_args(parser, argv: Optional[Sequence[str]] = None):
+    """Parse with the common ``--cfg-options/--launcher/--local-rank/--trust-checkpoint`` flags."""
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value, e.g. train_cfg.max_iters=100')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow full unpickling of checkpoint files (runs pickled code: only for files you '
+        'trust). Off by default: tensors, numpy arrays and mmengine logs load safely without it.')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
