@@ -9,6 +9,7 @@ import os
 from typing import Optional, Sequence
 
 import torch
+import torch.distributed as dist
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -67,18 +68,34 @@ def prepare_environment(cfg: Config, dataloaders: Sequence[str] = DATALOADER_KEY
     - the ``data_root`` of each dataset of ``dataloaders`` must exist (:func:`check_data_folders`);
     - the host plugin's own checks run (``check_config(cfg)`` of :mod:`bdcl_mm.seg` /
       :mod:`bdcl_mm.cls`, when it defines one);
-    - launched without CUDA, DDP gets ``device_ids=None`` (mmengine passes ``[LOCAL_RANK]``, which
-      DDP rejects for CPU modules) and the process group uses gloo.
+    - launched without CUDA, DDP runs on CPU over gloo (:func:`_use_cpu_distributed`).
     """
     check_data_folders(cfg, dataloaders)
     plugin = importlib.import_module(HOST_PLUGINS[cfg.default_scope])
     if hasattr(plugin, 'check_config'):
         plugin.check_config(cfg)
     if cfg.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('model_wrapper_cfg', dict(type='MMDistributedDataParallel'))
-        cfg.setdefault('env_cfg', ConfigDict())
-        cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
-        cfg.env_cfg.dist_cfg.backend = 'gloo'
+        _use_cpu_distributed(cfg)
+
+
+def _use_cpu_distributed(cfg: Config) -> None:
+    """Run DDP on CPU: gloo process group, no device ids.
+
+    mmengine 0.10.7 calls ``torch.cuda.set_device`` while initialising a ``pytorch`` launch and
+    passes ``device_ids=[LOCAL_RANK]`` to DDP; both fail without CUDA. The process group is created
+    here (the Runner then skips its own initialisation) and DDP is built with ``device_ids=None``.
+    """
+    if cfg.launcher != 'pytorch':
+        raise ValueError(f'launcher {cfg.launcher!r} without CUDA is not supported; use '
+                         f'tools/dist_train.sh (the pytorch launcher) for CPU runs.')
+    wrapper = cfg.get('model_wrapper_cfg') or ConfigDict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper.device_ids = None
+    cfg.model_wrapper_cfg = wrapper
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
 
 
 def build_runner(cfg: Config) -> Runner:
