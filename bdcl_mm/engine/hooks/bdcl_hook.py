@@ -1,0 +1,256 @@
+"""``BDCLHook``: schedules the BDCL prototype (HEP) and temperature (TDL) updates."""
+import json
+import logging
+import os.path as osp
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.dist import all_reduce, is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+from torch import Tensor, nn
+
+from bdcl_mm.models.losses import BDCLLoss
+
+CHECKPOINT_KEY = 'bdcl_hook'
+
+
+def find_bdcl_losses(model: nn.Module) -> List[Tuple[str, BDCLLoss]]:
+    """All ``BDCLLoss`` modules of a (possibly wrapped) model, with their module paths.
+
+    Args:
+        model (nn.Module): the model, possibly wrapped (DDP, ...) as mmengine recognises it.
+
+    Returns:
+        list[tuple[str, BDCLLoss]]: ``(name, loss)`` in module order.
+    """
+    while is_model_wrapper(model):
+        model = model.module
+    return [(name, module) for name, module in model.named_modules()
+            if isinstance(module, BDCLLoss)]
+
+
+def all_reduce_statistics(stats: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """Sum statistics over ranks with a single collective (a no-op when not distributed).
+
+    Args:
+        stats (dict[str, Tensor]): per-class sums; every rank must pass the same keys and shapes.
+
+    Returns:
+        dict[str, Tensor]: float32 sums over all ranks, same keys and shapes.
+    """
+    keys = sorted(stats)
+    flat = torch.cat([stats[key].detach().float().reshape(-1) for key in keys])
+    all_reduce(flat, op='sum')
+    sizes = [stats[key].numel() for key in keys]
+    return {key: part.view(stats[key].shape) for key, part in zip(keys, torch.split(flat, sizes))}
+
+
+def update_bdcl_loss(loss: BDCLLoss) -> None:
+    """Pop a loss's statistics, sum them over ranks and apply the HEP and TDL updates.
+
+    Every rank must call this at the same iteration (it holds one collective when the loss
+    needs statistics); a rank without a training forward contributes zeros.
+
+    Args:
+        loss (BDCLLoss): the loss to update in place.
+    """
+    stats = loss.pop_statistics()
+    if not loss.needs_statistics:
+        return
+    loss.apply_statistics(
+        all_reduce_statistics(stats if stats is not None else loss.empty_statistics()))
+
+
+def _scalar_suffix(name: str, index: int) -> str:
+    """A message-hub-safe class tag: the class name's word characters, else the index."""
+    tag = re.sub(r'\W+', '_', str(name)).strip('_')
+    return tag if tag and 'loss' not in tag.lower() else str(index)
+
+
+@HOOKS.register_module()
+class BDCLHook(Hook):
+    """Apply the BDCL prototype and temperature updates after training iterations.
+
+    For every :class:`BDCLLoss` in the model (several are allowed) it pops the statistics the
+    training forwards accumulated, sums them over ranks with one ``all_reduce`` and applies the HEP
+    (EMA prototypes) and TDL (per-class temperatures) updates. Per-class temperatures go to the
+    message hub as ``train/bdcl_tau_<class>`` (``train/bdcl<j>_tau_<class>`` for the j-th loss when
+    there are several) and, at the end of training, to ``bdcl_temperatures.{png,json}`` in
+    ``runner.work_dir`` (main process). The temperature history travels in checkpoints, so a
+    resumed run plots the whole schedule. Prototypes and temperatures are module buffers: the
+    model's state dict carries them.
+
+    Args:
+        start_iter (int): warm-up; before this iteration statistics are discarded and nothing
+            moves. Defaults to 0.
+        interval (int): apply every ``interval`` iterations, accumulating the statistics of the
+            iterations in between. Defaults to 1.
+        log_interval (int | None): also print every class's temperature to the log every this
+            many iterations. None: only the message hub (and the final summary). Defaults to None.
+        plot (bool): write the temperature curves at the end of training. Defaults to True.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 start_iter: int = 0,
+                 interval: int = 1,
+                 log_interval: Optional[int] = None,
+                 plot: bool = True) -> None:
+        if isinstance(start_iter, bool) or not isinstance(start_iter, int) or start_iter < 0:
+            raise ValueError(f'start_iter must be a non-negative int, got {start_iter!r}')
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise ValueError(f'interval must be a positive int, got {interval!r}')
+        if log_interval is not None and (isinstance(log_interval, bool)
+                                         or not isinstance(log_interval, int) or log_interval < 1):
+            raise ValueError(f'log_interval must be None or a positive int, got {log_interval!r}')
+        self.start_iter = start_iter
+        self.interval = interval
+        self.log_interval = log_interval
+        self.plot = plot
+        self._losses: List[Tuple[str, BDCLLoss]] = []
+        self._class_names: List[List[str]] = []
+        # module path -> list of [iteration, [tau_0, ..., tau_{C-1}]]
+        self._history: Dict[str, List[list]] = {}
+
+    def _tag(self, index: int) -> str:
+        return 'bdcl' if len(self._losses) == 1 else f'bdcl{index}'
+
+    def _names(self, runner, loss: BDCLLoss) -> List[str]:
+        try:
+            classes = runner.train_dataloader.dataset.metainfo['classes']
+        except (AttributeError, KeyError, TypeError):
+            classes = None
+        if classes is not None and len(classes) == loss.num_classes:
+            return [str(name) for name in classes]
+        return [str(index) for index in range(loss.num_classes)]
+
+    def _record(self, runner, iteration: int) -> None:
+        for index, (name, loss) in enumerate(self._losses):
+            taus = loss.temperatures.detach().cpu().tolist()
+            history = self._history.setdefault(name, [])
+            if history and history[-1][0] == iteration:
+                history[-1] = [iteration, taus]
+            else:
+                history.append([iteration, taus])
+            tag = self._tag(index)
+            for class_index, (class_name, tau) in enumerate(zip(self._class_names[index], taus)):
+                runner.message_hub.update_scalar(
+                    f'train/{tag}_tau_{_scalar_suffix(class_name, class_index)}', tau)
+
+    def _log(self, iteration: int) -> None:
+        for index, (name, loss) in enumerate(self._losses):
+            values = ', '.join(
+                f'{class_name}={tau:.4f}'
+                for class_name, tau in zip(self._class_names[index], loss.temperatures.tolist()))
+            print_log(f'BDCL {name} (iter {iteration}) temperatures: {values}', logger='current')
+
+    def before_train(self, runner) -> None:
+        """Find the losses, mark them consumed, and record the starting temperatures."""
+        self._losses = find_bdcl_losses(runner.model)
+        if not self._losses:
+            print_log(
+                'BDCLHook found no BDCLLoss in the model; it will do nothing.',
+                logger='current',
+                level=logging.WARNING)
+            return
+        self._class_names = [self._names(runner, loss) for _, loss in self._losses]
+        for _, loss in self._losses:
+            loss.statistics_consumer_attached = True
+            loss.pop_statistics()
+        for name in list(self._history):
+            self._history[name] = [row for row in self._history[name] if row[0] <= runner.iter]
+        self._record(runner, runner.iter)
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs: Optional[dict] = None) -> None:
+        """Discard (warm-up) or accumulate statistics, and apply the updates every interval."""
+        iteration = runner.iter + 1
+        if iteration <= self.start_iter:
+            for _, loss in self._losses:
+                loss.pop_statistics()
+            return
+        if (iteration - self.start_iter) % self.interval:
+            return
+        for _, loss in self._losses:
+            update_bdcl_loss(loss)
+        self._record(runner, iteration)
+        if self.log_interval is not None and iteration % self.log_interval == 0:
+            self._log(iteration)
+
+    def after_train(self, runner) -> None:
+        """Log the final temperatures and write their curves (main process)."""
+        if not self._losses:
+            return
+        if self.log_interval is None or runner.iter % self.log_interval:
+            self._log(runner.iter)
+        if self.plot and is_main_process():
+            for index, (name, _) in enumerate(self._losses):
+                stem = osp.join(runner.work_dir, f'{self._tag(index)}_temperatures')
+                save_temperature_history(
+                    self._history.get(name, []), self._class_names[index], stem, title=name)
+                print_log(
+                    f'BDCL temperature curves written to {stem}.png and {stem}.json',
+                    logger='current')
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Store the temperature history so a resumed run keeps it."""
+        checkpoint[CHECKPOINT_KEY] = {'history': self._history}
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Restore the temperature history saved by :meth:`before_save_checkpoint`."""
+        state = checkpoint.get(CHECKPOINT_KEY)
+        if isinstance(state, dict) and isinstance(state.get('history'), dict):
+            self._history = {
+                name: [list(row) for row in rows]
+                for name, rows in state['history'].items()
+            }
+
+
+def save_temperature_history(history: Sequence[list],
+                             class_names: Sequence[str],
+                             stem: str,
+                             title: str = '') -> None:
+    """Write ``<stem>.json`` (iterations and per-class temperatures) and ``<stem>.png``.
+
+    Args:
+        history (Sequence[list]): rows ``[iteration, [tau_0, ..., tau_{C-1}]]``.
+        class_names (Sequence[str]): one name per class.
+        stem (str): output path without extension.
+        title (str): plot title.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    iterations = [row[0] for row in history]
+    columns = list(zip(*(row[1] for row in history))) if history else [[] for _ in class_names]
+    with open(stem + '.json', 'w') as f:
+        json.dump(
+            {
+                'iterations': iterations,
+                'temperatures': {
+                    name: list(values)
+                    for name, values in zip(class_names, columns)
+                }
+            },
+            f,
+            indent=1)
+    figure = Figure(figsize=(7, 4))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for name, values in zip(class_names, columns):
+        axes.plot(iterations, values, marker='.' if len(iterations) < 50 else None, label=name)
+    axes.set_xlabel('iteration')
+    axes.set_ylabel('temperature')
+    axes.set_title(f'BDCL per-class temperatures {title}'.strip())
+    axes.legend(fontsize='small', ncol=max(1, len(class_names) // 12))
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(stem + '.png', dpi=120)

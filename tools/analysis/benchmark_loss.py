@@ -1,0 +1,184 @@
+"""Cost of the BDCL loss (forward + backward) against the number of anchors N.
+
+Measures, side by side in one run, a naive full-matrix SupCon (the usual masked ``(N, N)``
+implementation), BDCL on the full matrix (``chunk_size=None``) and BDCL chunked (streaming
+log-sum-exp, memory linear in N), all with prototypes and per-class temperatures for BDCL.
+
+Examples::
+
+    python tools/analysis/benchmark_loss.py                 # N = 1k .. 32k, D = 256
+    python tools/analysis/benchmark_loss.py --quick         # small N, seconds on a CPU
+
+Peak memory is measured on CUDA only (``torch.cuda.max_memory_allocated`` above the inputs).
+"""
+import argparse
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from bdcl_mm.models.losses.functional import bdcl_loss
+
+FULL_SIZES = (1024, 2048, 4096, 8192, 16384, 32768)
+QUICK_SIZES = (128, 256, 512)
+
+
+def naive_supcon(features: Tensor, labels: Tensor, tau: float) -> Tensor:
+    """Reference SupCon built on the full ``(N, N)`` matrix with masks (no chunking).
+
+    Args:
+        features (Tensor): ``(N, D)`` embeddings.
+        labels (Tensor): ``(N,)`` classes.
+        tau (float): temperature.
+
+    Returns:
+        Tensor: ``()`` mean loss over anchors with a positive.
+    """
+    z = F.normalize(features.float(), dim=1)
+    logits = z @ z.t() / tau
+    logits = logits - logits.max(dim=1, keepdim=True).values.detach()
+    not_self = ~torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+    positive = (labels[:, None] == labels[None, :]) & not_self
+    log_prob = logits - torch.log((logits.exp() * not_self).sum(dim=1, keepdim=True))
+    n_pos = positive.sum(dim=1)
+    mean_log_prob = (log_prob * positive).sum(dim=1) / n_pos.clamp(min=1)
+    return -mean_log_prob[n_pos > 0].mean()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def measure(loss_fn: Callable[[Tensor], Tensor], features: Tensor,
+            repeats: int) -> Dict[str, Optional[float]]:
+    """Median forward+backward time (ms) and peak extra CUDA memory (MiB) of ``loss_fn``.
+
+    Args:
+        loss_fn (Callable): maps a leaf ``(N, D)`` tensor to a scalar loss.
+        features (Tensor): ``(N, D)`` input values.
+        repeats (int): timed repetitions after one warm-up.
+
+    Returns:
+        dict: ``{'ms': float | None, 'mib': float | None}``; both None when out of memory.
+    """
+    device = features.device
+    times: List[float] = []
+    peak = None
+    try:
+        for step in range(repeats + 1):
+            leaf = features.detach().clone().requires_grad_(True)
+            if device.type == 'cuda':
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(device)
+                base = torch.cuda.memory_allocated(device)
+            _sync(device)
+            start = time.perf_counter()
+            loss_fn(leaf).backward()
+            _sync(device)
+            if step:
+                times.append((time.perf_counter() - start) * 1e3)
+            if device.type == 'cuda':
+                peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    except torch.OutOfMemoryError:
+        return {'ms': None, 'mib': None}
+    times.sort()
+    return {'ms': times[len(times) // 2], 'mib': peak}
+
+
+def run(sizes: Sequence[int],
+        dim: int,
+        num_classes: int,
+        chunk_size: int,
+        repeats: int,
+        device: torch.device,
+        seed: int = 0) -> List[Dict[str, object]]:
+    """Measure the three implementations for every N; returns one row per N."""
+    generator = torch.Generator().manual_seed(seed)
+    rows = []
+    for n in sizes:
+        features = torch.randn(n, dim, generator=generator).to(device)
+        # A segmentation-like imbalance: the first class dominates, every class is present.
+        weights = torch.tensor([0.9] + [0.1 / max(1, num_classes - 1)] * (num_classes - 1))
+        labels = torch.multinomial(weights, n, replacement=True, generator=generator)
+        labels[:num_classes] = torch.arange(num_classes)
+        labels = labels.to(device)
+        taus = (0.05 + 0.1 * torch.rand(num_classes, generator=generator)).to(device)
+        protos = F.normalize(torch.randn(num_classes, dim, generator=generator), dim=1).to(device)
+        row: Dict[str, object] = {'N': n}
+        for name, fn in (
+            ('naive', lambda f: naive_supcon(f, labels, 0.1)),
+            ('full', lambda f: bdcl_loss(f, labels, taus, protos)),
+            ('chunked', lambda f: bdcl_loss(f, labels, taus, protos, chunk_size=chunk_size)),
+        ):
+            result = measure(fn, features, repeats)
+            row[f'{name}_ms'] = result['ms']
+            row[f'{name}_mib'] = result['mib']
+        rows.append(row)
+    return rows
+
+
+def _fmt(value: Optional[float], digits: int = 1) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def _ratio(a: Optional[float], b: Optional[float]) -> str:
+    return '-' if a is None or b is None or b == 0 else f'{a / b:.2f}'
+
+
+def format_table(rows: Sequence[Dict[str, object]]) -> str:
+    """Render the rows as a plain-text table with chunked/naive and full/naive ratios."""
+    header = ('N', 'naive ms', 'naive MiB', 'full ms', 'full MiB', 'chunk ms', 'chunk MiB',
+              'full/naive t', 'chunk/naive t', 'chunk/naive mem')
+    lines = [' | '.join(f'{h:>10}' for h in header)]
+    for r in rows:
+        cells = (str(r['N']), _fmt(r['naive_ms'], 2), _fmt(r['naive_mib']), _fmt(r['full_ms'], 2),
+                 _fmt(r['full_mib']), _fmt(r['chunked_ms'], 2), _fmt(r['chunked_mib']),
+                 _ratio(r['full_ms'], r['naive_ms']), _ratio(r['chunked_ms'], r['naive_ms']),
+                 _ratio(r['chunked_mib'], r['naive_mib']))
+        lines.append(' | '.join(f'{c:>10}' for c in cells))
+    return '\n'.join(lines)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help=f'small N {QUICK_SIZES}, 2 repeats, chunk 64 (a CPU smoke run)')
+    parser.add_argument('--sizes', type=int, nargs='+', help=f'N values (default {FULL_SIZES})')
+    parser.add_argument('--dim', type=int, default=256, help='embedding size D')
+    parser.add_argument('--classes', type=int, default=3, help='number of classes C')
+    parser.add_argument('--chunk-size', type=int, help='anchors per chunk (default 4096)')
+    parser.add_argument('--repeats', type=int, help='timed repetitions (default 5)')
+    parser.add_argument('--device', default='auto', help="'auto' (cuda if available), 'cpu', ...")
+    args = parser.parse_args(argv)
+    for name in ('dim', 'classes', 'chunk_size', 'repeats'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f'--{name.replace("_", "-")} must be positive, got {value}')
+    if args.sizes and min(args.sizes) < 2:
+        parser.error('--sizes must all be at least 2')
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> List[Dict[str, object]]:
+    args = parse_args(argv)
+    device = torch.device((
+        'cuda' if torch.cuda.is_available() else 'cpu') if args.device == 'auto' else args.device)
+    sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
+    chunk = args.chunk_size or (64 if args.quick else 4096)
+    repeats = args.repeats or (2 if args.quick else 5)
+    rows = run(sizes, args.dim, args.classes, chunk, repeats, device)
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
+    print(f'BDCL loss forward+backward on {name}: D={args.dim}, C={args.classes}, '
+          f'chunk_size={chunk}, median of {repeats}; memory is the peak above the inputs '
+          f'(CUDA only)')
+    print(format_table(rows))
+    return rows
+
+
+if __name__ == '__main__':
+    main()
