@@ -1,0 +1,17 @@
+"""MMPretrain side of BDCL; ``import bdcl_mm.cls`` (or ``custom_imports``) registers it.
+
+Registers into ``mmpretrain.registry``: ``BDCLImageClassifier``, ``MultiViewClsDataPreprocessor``,
+``BDCLClsHead`` and ``CRTClsHead`` (``MODELS``) and ``ImbalanceMetric`` (``METRICS``). Importing it
+imports :mod:`bdcl_mm` first, which registers ``BDCLLoss``, ``BDCLHook`` and
+``ClassBalancedSampler`` in mmengine's root registries. Dataset converters live in
+:mod:`bdcl_mm.cls.converters` (not imported here). ``check_config`` is the pre-flight check that
+``tools/train.py``/``tools/test.py`` run on mmpretrain configs.
+"""
+import bdcl_mm  # noqa: F401  (root registrations)
+from .config_checks import check_config  # noqa: F401  (in __all__)
+from .evaluation import *  # noqa: F401,F403
+from .evaluation import __all__ as _evaluation_all
+from .models import *  # noqa: F401,F403
+from .models import __all__ as _models_all
+
+__all__ = ['check_config'] + list(_evaluation_all) + list(_models_all)

@@ -1,0 +1,16 @@
+"""Dataset converters: ISIC 2019, Hyper-Kvasir and Fashion-MNIST-LT to mmpretrain annotations."""
+from .common import (ConversionError, atomic_output_dir, class_counts, count_table, place_images,
+                     stratified_split, write_split)
+from .fmnist_lt import (FASHION_MNIST_CLASSES, ORDERS, convert_fmnist_lt, find_fashion_mnist,
+                        long_tail_counts, long_tail_indices, read_idx)
+from .hyper_kvasir import (HYPER_KVASIR_CLASSES, HYPER_KVASIR_TREE, convert_hyper_kvasir,
+                           scan_hyper_kvasir)
+from .isic2019 import ISIC2019_CLASSES, convert_isic2019, read_isic_ground_truth
+
+__all__ = [
+    'ConversionError', 'FASHION_MNIST_CLASSES', 'HYPER_KVASIR_CLASSES', 'HYPER_KVASIR_TREE',
+    'ISIC2019_CLASSES', 'ORDERS', 'atomic_output_dir', 'class_counts', 'convert_fmnist_lt',
+    'convert_hyper_kvasir', 'convert_isic2019', 'count_table', 'find_fashion_mnist',
+    'long_tail_counts', 'long_tail_indices', 'place_images', 'read_idx', 'read_isic_ground_truth',
+    'scan_hyper_kvasir', 'stratified_split', 'write_split'
+]

@@ -1,0 +1,10 @@
+"""MMPretrain models of BDCL: multi-view classifier and pre-processor, stage-1 and cRT heads."""
+from .bdcl_cls_head import BDCLClsHead, projection_mlp
+from .classifier import BDCLImageClassifier
+from .crt_cls_head import CRTClsHead
+from .data_preprocessor import MultiViewClsDataPreprocessor, split_views
+
+__all__ = [
+    'BDCLClsHead', 'BDCLImageClassifier', 'CRTClsHead', 'MultiViewClsDataPreprocessor',
+    'projection_mlp', 'split_views'
+]
