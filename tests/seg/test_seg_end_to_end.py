@@ -1,0 +1,129 @@
+"""End to end: tools/train.py and tools/test.py, tiny HRNet + BDCLOCRHead on generated images."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from bdcl_mm.engine import safe_torch_load
+from bdcl_mm.seg.synthetic_us import write_dataset
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO_CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_hr18s_tui_demo.py')
+
+# The demo config shrunk to 64x64 images and a very small HRNet; everything else (BDCL head,
+# BDCLHook, ThyroidUSDataset, IoUMetric) comes from the demo config itself.
+TINY = """
+_base_ = [{demo!r}]
+data_root = {data!r}
+crop_size = (64, 64)
+channels = [8, 16, 32, 64]
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(extra=dict(
+        stage1=dict(num_blocks=(1, ), num_channels=(16, )),
+        stage2=dict(num_blocks=(1, 1), num_channels=(8, 16)),
+        stage3=dict(num_modules=1, num_blocks=(1, 1, 1), num_channels=(8, 16, 32)),
+        stage4=dict(num_modules=1, num_blocks=(1, 1, 1, 1), num_channels=channels))),
+    decode_head=[
+        dict(type='FCNHead', in_channels=channels, channels=sum(channels), in_index=(0, 1, 2, 3),
+             input_transform='resize_concat', kernel_size=1, num_convs=1, concat_input=False,
+             dropout_ratio=-1, num_classes=3, norm_cfg=norm_cfg, align_corners=False,
+             loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
+        dict(type='BDCLOCRHead', in_channels=channels, in_index=(0, 1, 2, 3),
+             input_transform='resize_concat', channels=32, ocr_channels=16, dropout_ratio=-1,
+             num_classes=3, norm_cfg=norm_cfg, align_corners=False,
+             loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+             proj_channels=16, max_views=32, max_samples=128, contrast_warmup_iters=1,
+             loss_contrast=dict(type='BDCLLoss', loss_weight=0.1, tdl='paper', tdl_lr=1e-3)),
+    ])
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=False),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=False),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=3, val_interval=3)
+param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=3, by_epoch=False)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=3))
+randomness = dict(seed=0)
+"""
+
+
+def run_tool(tool, *args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'}
+    return subprocess.run([sys.executable, osp.join(ROOT, 'tools', tool), *map(str, args)],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    data = tmp_path / 'TUI'
+    write_dataset(str(data), 6, 2, size=64, seed=0, progress=False)
+    config = tmp_path / 'tiny_bdcl_tui.py'
+    config.write_text(TINY.format(demo=DEMO_CONFIG, data=str(data)))
+    return tmp_path, config
+
+
+def test_train_then_test_with_bdcl_head_and_hook(tiny):
+    root, config = tiny
+    work = root / 'work'
+    train = run_tool('train.py', config, '--work-dir', work, cwd=root)
+    log = train.stdout + train.stderr
+    assert train.returncode == 0, log[-6000:]
+    assert 'decode_1.loss_bdcl' in log and 'bdcl_tau_malignant' in log
+    checkpoint = work / 'iter_3.pth'
+    state = safe_torch_load(str(checkpoint), map_location='cpu')['state_dict']
+    prefix = 'decode_head.1.loss_contrast.'
+    for key in ('log_tau', 'prototypes', 'prototype_valid'):
+        assert prefix + key in state
+    assert state[prefix + 'prototype_valid'].any()  # HEP ran (contrast on from iteration 1)
+    assert not torch.allclose(state[prefix + 'log_tau'], torch.log(torch.tensor(0.1)))  # TDL ran
+    assert 'decode_head.1.projector.1.weight' in state
+
+    test = run_tool('test.py', config, checkpoint, '--work-dir', root / 'test', cwd=root)
+    log = test.stdout + test.stderr
+    assert test.returncode == 0, log[-6000:]
+    assert 'mIoU' in log and 'mDice' in log
+    for name in ('background', 'benign', 'malignant'):
+        assert name in log
+    assert not (root / 'work_dirs').exists()
+
+
+def test_num_classes_mismatch_fails_before_training(tiny):
+    root, config = tiny
+    work = root / 'mismatch'
+    proc = run_tool('train.py', config, '--work-dir', work, '--cfg-options',
+                    'model.decode_head.1.num_classes=4', cwd=root)
+    assert proc.returncode != 0
+    assert ("model.decode_head[1].num_classes=4 but train_dataloader.dataset (ThyroidUSDataset) "
+            "has 3 classes") in proc.stderr
+    assert not work.exists() or not list(work.glob('*.pth'))
+
+
+def test_check_hook_stops_a_plain_runner_before_the_first_iteration(tiny):
+    """Users of mmseg's own tools get the check from SegNumClassesCheckHook in custom_hooks."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    root, config = tiny
+    cfg = Config.fromfile(str(config))
+    cfg.work_dir = str(root / 'hooked')
+    cfg.model.decode_head[1].num_classes = 4
+    runner = Runner.from_cfg(cfg)
+    expected = r'decode_head\.1\.num_classes=4 but ThyroidUSDataset has 3'
+    with pytest.raises(ValueError, match=expected):
+        runner.train()
+    assert runner.iter == 0 and not list((root / 'hooked').glob('*.pth'))

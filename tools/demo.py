@@ -1,0 +1,68 @@
+"""``make demo``: BDCL segmentation end to end on a small synthetic thyroid-ultrasound set, on CPU.
+
+1. writes ``data/TUI_demo`` (160 train / 40 val images, 128x128, seed 0) unless it already exists;
+2. trains ``configs/demo/bdcl_hr18s_tui_demo.py`` (HRNetV2-W18-small + OCR with the BDCL head, from
+   scratch) with ``tools/train.py``;
+3. evaluates the last checkpoint with ``tools/test.py`` and prints per-class IoU / Dice and mIoU.
+
+    python tools/demo.py [--data-root data/TUI_demo] [--work-dir work_dirs/demo] [--iters N]
+
+About ten minutes on a 2-core machine. The numbers are on synthetic data and only show that the
+whole pipeline runs; see README.md for real-data instructions.
+"""
+import argparse
+import os.path as osp
+import subprocess
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_hr18s_tui_demo.py')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Synthetic thyroid-ultrasound BDCL demo (CPU)')
+    parser.add_argument('--data-root', default=osp.join(ROOT, 'data', 'TUI_demo'))
+    parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'demo'))
+    parser.add_argument('--iters', type=int, default=None, help='training iterations (config: 600)')
+    parser.add_argument('--num-train', type=int, default=160)
+    parser.add_argument('--num-val', type=int, default=40)
+    return parser.parse_args(argv)
+
+
+def run(*args: str) -> None:
+    print('+ ' + ' '.join(args), flush=True)
+    subprocess.run([sys.executable, *args], cwd=ROOT, check=True)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    if osp.isdir(osp.join(args.data_root, 'img_dir')):
+        print(f'using the existing synthetic set in {args.data_root}')
+    else:
+        run(osp.join(ROOT, 'tools', 'dataset_converters', 'thyroid_us_synth.py'), args.data_root,
+            '--num-train', str(args.num_train), '--num-val', str(args.num_val), '--size', '128',
+            '--seed', '0')
+    options = [
+        f'train_dataloader.dataset.data_root={args.data_root}',
+        f'val_dataloader.dataset.data_root={args.data_root}',
+        f'test_dataloader.dataset.data_root={args.data_root}',
+    ]
+    if args.iters is not None:
+        options += [
+            f'train_cfg.max_iters={args.iters}', f'train_cfg.val_interval={args.iters}',
+            f'param_scheduler.0.end={args.iters}', f'default_hooks.checkpoint.interval={args.iters}'
+        ]
+    run(osp.join(ROOT, 'tools', 'train.py'), CONFIG, '--work-dir', args.work_dir, '--cfg-options',
+        *options)
+    with open(osp.join(args.work_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    run(osp.join(ROOT, 'tools', 'test.py'), CONFIG, checkpoint, '--work-dir',
+        osp.join(args.work_dir, 'test'), '--cfg-options', *options)
+    print(f'demo finished in {(time.perf_counter() - start) / 60:.1f} min; per-class IoU / Dice '
+          f'and mIoU are in the table above (synthetic data).')
+
+
+if __name__ == '__main__':
+    main()
