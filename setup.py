@@ -27,7 +27,8 @@ setup(
     long_description=open(osp.join(HERE, 'README.md')).read() if osp.exists(
         osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    packages=find_packages(
+        exclude=('tests', 'tests.*', 'configs', 'tools', 'benchmarks', 'benchmarks.*')),
     python_requires='>=3.9',
     install_requires=read_requirements('runtime') + read_requirements('mminstall'),
     extras_require={

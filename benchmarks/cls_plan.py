@@ -1,0 +1,157 @@
+"""What the classification benchmark runs: methods, stage-1 configs, settings, file layout.
+
+The two-stage recipe on Fashion-MNIST-LT (DESIGN.md section 1): a stage-1 run (CE, SCL, BDCL or a
+BDCL variant) and, for the ``+ cRT`` methods, a stage-2 run that re-trains the classifier with
+class-balanced sampling on the frozen stage-1 backbone. Methods that share a stage 1 (CE and
+CE + cRT) share its run.
+"""
+import json
+import os.path as osp
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+from .common import repo_path
+
+CFG_DIR = repo_path('configs', 'fmnist_lt')
+
+#: stage-1 key -> config; ``tdl`` is the temperature rule of the BDCL loss (None: no BDCL loss).
+STAGE1: Dict[str, dict] = {
+    'ce': dict(config='resnet18s_fmnist_lt_ce.py', tdl=None),
+    'scl': dict(config='resnet18s_fmnist_lt_stage1_scl.py', tdl='none'),
+    'bdcl': dict(config='resnet18s_fmnist_lt_stage1_bdcl.py', tdl='paper'),
+    'bdcl_descent': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_descent.py', tdl='descent'),
+    'bdcl_ascent': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_ascent.py', tdl='ascent'),
+    'bdcl_wo_tdl': dict(config='resnet18s_fmnist_lt_stage1_bdcl_wo_tdl.py', tdl='none'),
+    'bdcl_wo_hep': dict(config='resnet18s_fmnist_lt_stage1_bdcl_wo_hep.py', tdl='paper'),
+}
+STAGE2_CONFIGS = {
+    'ce': 'resnet18s_fmnist_lt_ce_crt_stage2.py',
+    'default': 'resnet18s_fmnist_lt_stage2_crt.py',
+}
+
+
+@dataclass(frozen=True)
+class Method:
+    """A row of the results table."""
+    label: str
+    stage1: str
+    crt: bool
+
+
+#: Methods in table order (the sweep's priority order too).
+METHODS: Dict[str, Method] = {
+    'ce': Method('CE', 'ce', False),
+    'ce_crt': Method('CE + cRT', 'ce', True),
+    'scl_crt': Method('SCL + cRT', 'scl', True),
+    'bdcl_crt': Method('BDCL + cRT (TDL paper)', 'bdcl', True),
+    'bdcl_descent_crt': Method('BDCL + cRT (TDL descent)', 'bdcl_descent', True),
+    'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
+    'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
+    'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT', 'bdcl_wo_hep', True),
+}
+BASELINES = ('ce', 'ce_crt', 'scl_crt')
+BDCL_METHOD = 'bdcl_crt'
+#: TDL rule -> the method that uses it (everything else equal).
+TDL_RULE_METHODS = {
+    'paper': 'bdcl_crt',
+    'descent': 'bdcl_descent_crt',
+    'ascent': 'bdcl_ascent_crt',
+    'none': 'bdcl_wo_tdl_crt'
+}
+ORDERS = ('hard-tail', 'natural')
+DEFAULT_SEEDS = (0, 1, 2)
+METRICS = ('acc', 'gmean', 'f1', 'iba_0.1', 'iba_0.5', 'iba_1', 'balanced_acc', 'many_shot_acc',
+           'medium_shot_acc', 'few_shot_acc')
+METRIC_LABELS = {
+    'acc': 'ACC',
+    'gmean': 'G-mean',
+    'f1': 'F1',
+    'iba_0.1': 'IBA0.1',
+    'iba_0.5': 'IBA0.5',
+    'iba_1': 'IBA1',
+    'balanced_acc': 'bal. ACC',
+    'many_shot_acc': 'many',
+    'medium_shot_acc': 'medium',
+    'few_shot_acc': 'few',
+}
+#: Metrics on which "BDCL beats the strongest baseline" is judged.
+VERDICT_METRICS = ('acc', 'gmean', 'f1', 'iba_0.1', 'few_shot_acc')
+
+
+@dataclass
+class Settings:
+    """Everything that decides a run's outcome besides method, order and seed."""
+    ratio: float = 100.0
+    n_max: int = 200
+    test_per_class: Optional[int] = 100
+    data_seed: int = 0
+    epochs_stage1: int = 20
+    epochs_stage2: int = 6
+    batch_stage1: int = 32
+    batch_stage2: int = 32
+    lr_stage1: float = 0.05
+    lr_stage2: float = 0.05
+    val_points_stage1: int = 4
+    width: int = 8
+    extra: Dict[str, str] = field(default_factory=dict)
+
+    def key(self) -> str:
+        """A stable text form, compared to skip finished runs."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def model_options(self) -> Dict[str, int]:
+        """``--cfg-options`` of the ResNet width: stem/base channels ``width``, features
+        ``8 * width`` (the configs' own width is 16)."""
+        return {
+            'model.backbone.stem_channels': self.width,
+            'model.backbone.base_channels': self.width,
+            'model.head.in_channels': 8 * self.width,
+        }
+
+    def val_interval(self) -> int:
+        """Stage-1 validation interval giving about ``val_points_stage1`` points."""
+        return max(1, self.epochs_stage1 // max(1, self.val_points_stage1))
+
+
+def data_root(data_dir: str, order: str, settings: Settings) -> str:
+    """Folder of the Fashion-MNIST-LT cut of ``order`` at these settings."""
+    test = 'all' if settings.test_per_class is None else settings.test_per_class
+    name = (f'fmnist_lt_{order}_r{settings.ratio:g}_n{settings.n_max}_t{test}'
+            f'_s{settings.data_seed}')
+    return osp.join(data_dir, name)
+
+
+def stage1_config(key: str) -> str:
+    return osp.join(CFG_DIR, STAGE1[key]['config'])
+
+
+def stage2_config(stage1_key: str) -> str:
+    name = STAGE2_CONFIGS['ce' if stage1_key == 'ce' else 'default']
+    return osp.join(CFG_DIR, name)
+
+
+def stage1_result_path(results_dir: str, order: str, key: str, seed: int) -> str:
+    return osp.join(results_dir, 'runs', 'cls', order, f'stage1_{key}_seed{seed}.json')
+
+
+def method_result_path(results_dir: str, order: str, method: str, seed: int) -> str:
+    return osp.join(results_dir, 'runs', 'cls', order, f'{method}_seed{seed}.json')
+
+
+def work_dir_of(work_root: str, order: str, seed: int, key: str, stage: str) -> str:
+    return osp.join(work_root, order, f'seed{seed}', key, stage)
+
+
+def parse_list(text: str, allowed: Optional[List[str]] = None, kind: str = 'value') -> List[str]:
+    """Comma-separated names, checked against ``allowed``."""
+    items = [t.strip() for t in text.split(',') if t.strip()]
+    if not items:
+        raise ValueError(f'empty list of {kind}s.')
+    if allowed is not None:
+        bad = [t for t in items if t not in allowed]
+        if bad:
+            raise ValueError(f'unknown {kind}(s) {bad}; choose from {list(allowed)}.')
+    return items

@@ -1,0 +1,183 @@
+"""Render README.md's results block from the results files in docs/results (never by hand).
+
+    python benchmarks/render_readme.py [--readme README.md] [--results-dir docs/results] [--check]
+
+Only the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` is replaced. Inputs:
+``cls_results.json``, ``seg_results.json``, ``cost_seg_step.md``, ``cost_loss.md`` and the figures
+they name; a missing file is reported as not run. ``--check`` exits 1 when the block is stale.
+"""
+import argparse
+import os.path as osp
+import re
+import sys
+from typing import List, Optional
+
+if __package__ in (None, ''):
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    __package__ = 'benchmarks'  # noqa: A001
+
+from benchmarks import cls_plan as plan  # noqa: E402
+from benchmarks.cls_report import verdict_text  # noqa: E402
+from benchmarks.common import (RESULTS_DIR, REPO_ROOT, fmt_mean_std, markdown_table,  # noqa
+                               read_json, write_text)
+
+START, END = '<!-- results:start -->', '<!-- results:end -->'
+PAPER_CLS = {'ACC': 84.57, 'G-mean': 84.96, 'F1': 76.59, 'IBA0.1': 70.92}
+PAPER_SEG_MIOU = 86.89
+CLS_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'iba_1', 'many_shot_acc', 'few_shot_acc')
+
+
+def _link(results_dir: str, readme_dir: str, name: str) -> str:
+    return osp.relpath(osp.join(results_dir, name), readme_dir).replace(osp.sep, '/')
+
+
+def cls_section(results_dir: str, readme_dir: str) -> List[str]:
+    path = osp.join(results_dir, 'cls_results.json')
+    if not osp.isfile(path):
+        return ['**Classification:** not run (no `cls_results.json`).', '']
+    data = read_json(path)
+    s = plan.Settings(**data['settings'])
+    out = [
+        '### Classification: Fashion-MNIST-LT (real images, CPU-sized)', '',
+        f'Imbalance ratio {s.ratio:g}, head class {s.n_max} training images, balanced test set '
+        f'({s.test_per_class or 1000} per class); CIFAR ResNet-18 at width {s.width} '
+        f'(configs/fmnist_lt with `--cfg-options`); stage 1 **{s.epochs_stage1} epochs** '
+        f'(batch {s.batch_stage1}, lr {s.lr_stage1:g}), cRT **{s.epochs_stage2} epochs** '
+        f'(batch {s.batch_stage2}, lr {s.lr_stage2:g}). '
+        'Values x100, mean ± std over seeds. Full tables (IBA0.5, medium-shot, convergence): '
+        f'[{_link(results_dir, readme_dir, "cls_results.md")}]'
+        f'({_link(results_dir, readme_dir, "cls_results.md")}).', ''
+    ]
+    for order, rows in data['tables'].items():
+        header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in CLS_COLUMNS]
+        body = [[row['label'], ','.join(map(str, row['seeds']))] +
+                [fmt_mean_std(row['metrics'][m]['values']) if m in row['metrics'] else '—'
+                 for m in CLS_COLUMNS] for row in rows.values()]
+        out += [f'**{order} order**', '', markdown_table(header, body), '',
+                verdict_text(order, data['verdict'][order]), '']
+    for order, rules in data.get('temperatures', {}).items():
+        bits = [f'`{rule}`: head tau {t["head_mean_tau"]["mean"]:.4f} vs tail tau '
+                f'{t["tail_mean_tau"]["mean"]:.4f} (head hotter: '
+                f'{"yes" if t["head_hotter_than_tail"] else "no"})' for rule, t in rules.items()]
+        out += [f'TDL rules, {order}: ' + '; '.join(bits) + '. Analysis: '
+                f'[{_link(results_dir, readme_dir, "tdl_rule.md")}]'
+                f'({_link(results_dir, readme_dir, "tdl_rule.md")}).', '']
+    figures = [f for key, f in data.get('figures', {}).items()
+               if key.startswith(('curves_', 'temperatures_'))]
+    tsne = sorted(f for f in data.get('tsne', {}).values())
+    for fig in figures + tsne:
+        out += [f'![{osp.basename(fig)}]({_link(results_dir, readme_dir, fig)})']
+    if figures or tsne:
+        out.append('')
+    if data.get('not_run'):
+        out += ['Not run (classification): ' + '; '.join(data['not_run']) + '.', '']
+    out += ['Reproduce:', ''] + [f'    {c}' for c in data['reproduce']] + ['']
+    return out
+
+
+def seg_section(results_dir: str, readme_dir: str) -> List[str]:
+    path = osp.join(results_dir, 'seg_results.json')
+    if not osp.isfile(path):
+        return ['**Segmentation:** not run (no `seg_results.json`).', '']
+    data = read_json(path)
+    s = data['settings']
+    header = ['method', 'seeds', 'mIoU', 'IoU background', 'IoU benign', 'IoU malignant']
+    body = []
+    for row in data['rows'].values():
+        body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU'])] +
+                    [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—'
+                     for c in ('background', 'benign', 'malignant')])
+    out = ['### Segmentation: synthetic thyroid ultrasound (CPU-sized)', '',
+           f'**Synthetic** data ({s["num_train"]} train / {s["num_val"]} val, {s["size"]}x'
+           f'{s["size"]}), HRNetV2-W18-small + OCR from scratch, **{s["iters"]} iterations**, '
+           f'batch {s["batch"]}. Not comparable with the paper\'s TUI numbers. Details: '
+           f'[{_link(results_dir, readme_dir, "seg_results.md")}]'
+           f'({_link(results_dir, readme_dir, "seg_results.md")}).', '',
+           markdown_table(header, body) if body else 'No run finished.', '',
+           f'{data["verdict"]}', '']
+    for fig in data.get('figures', []):
+        out += [f'![{osp.basename(fig)}]({_link(results_dir, readme_dir, fig)})', '']
+    if data.get('not_run'):
+        out += ['Not run (segmentation): ' + '; '.join(data['not_run']) + '.', '']
+    out += ['Reproduce:', ''] + [f'    {c}' for c in data['reproduce']] + ['']
+    return out
+
+
+def cost_section(results_dir: str, readme_dir: str) -> List[str]:
+    out = ['### Cost', '']
+    for name, what in (('cost_seg_step.md', 'segmentation step'), ('cost_loss.md', 'loss vs N')):
+        path = osp.join(results_dir, name)
+        if not osp.isfile(path):
+            out.append(f'- {what}: not run.')
+            continue
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        ratio = re.search(r'ratio BDCL / CE \(median step time\): ([0-9.]+)', text)
+        command = re.search(r'- command: `([^`]*)`', text)
+        summary = f'BDCL / CE step-time ratio **{ratio.group(1)}**; ' if ratio else ''
+        out.append(f'- {what}: {summary}table in [{_link(results_dir, readme_dir, name)}]'
+                   f'({_link(results_dir, readme_dir, name)})' +
+                   (f' (`{command.group(1)}`)' if command else '') + '.')
+    return out + ['']
+
+
+def paper_section() -> List[str]:
+    cells = ', '.join(f'{k} {v}' for k, v in PAPER_CLS.items())
+    return ['### Published in the paper (not reproduced here)', '',
+            f'- ISIC2019, BDCL (ResNet-50, the paper\'s table): {cells}.',
+            f'- TUI (private thyroid-ultrasound data), BDCL with HRNetV2-W48 + OCR: mIoU '
+            f'{PAPER_SEG_MIOU}.',
+            '- These are the paper\'s numbers on its data and GPU schedules; the tables above are '
+            'ours, on other data at CPU size, and are not comparable with them.', '']
+
+
+def render_block(results_dir: str, readme_dir: str) -> str:
+    lines = [
+        '<!-- generated by benchmarks/render_readme.py from docs/results; do not edit -->', '',
+        '**What was run.** Everything below ran on CPU only (2 shared cores, no GPU in this '
+        'session), at the sizes stated in each section: small subsets, narrow models and short '
+        'schedules, so absolute numbers are far below a GPU run and differences between methods '
+        'are judged against the seed spread. Rows or seeds that did not finish are listed as '
+        'not run. The paper\'s published numbers are quoted separately and were not reproduced.',
+        ''
+    ]
+    lines += cls_section(results_dir, readme_dir)
+    lines += seg_section(results_dir, readme_dir)
+    lines += cost_section(results_dir, readme_dir)
+    lines += paper_section()
+    return '\n'.join(lines).rstrip() + '\n'
+
+
+def replace_block(readme_text: str, block: str) -> str:
+    """``readme_text`` with the text between the markers replaced by ``block``."""
+    if readme_text.count(START) != 1 or readme_text.count(END) != 1:
+        raise ValueError(f'README must hold exactly one {START} and one {END} marker.')
+    head, rest = readme_text.split(START)
+    _, tail = rest.split(END)
+    return f'{head}{START}\n{block}{END}{tail}'
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--readme', default=osp.join(REPO_ROOT, 'README.md'))
+    p.add_argument('--results-dir', default=RESULTS_DIR)
+    p.add_argument('--check', action='store_true', help='exit 1 if the block is out of date')
+    args = p.parse_args(argv)
+    with open(args.readme, encoding='utf-8') as f:
+        text = f.read()
+    try:
+        new = replace_block(text, render_block(args.results_dir,
+                                               osp.dirname(osp.abspath(args.readme))))
+    except ValueError as error:
+        p.error(str(error))
+    if args.check:
+        print('README results block is ' + ('up to date' if new == text else 'STALE'))
+        return 0 if new == text else 1
+    write_text(args.readme, new)
+    print(f'rendered the results block of {args.readme}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

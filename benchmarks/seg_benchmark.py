@@ -1,0 +1,304 @@
+"""Segmentation benchmark on synthetic thyroid ultrasound: CE vs SCL vs BDCL (and ablations).
+
+    python benchmarks/seg_benchmark.py                        # CPU-sized sweep, seeds 0,1
+    python benchmarks/seg_benchmark.py --methods ce,bdcl --seeds 0,1,2 --iters 400
+    python benchmarks/seg_benchmark.py --aggregate-only
+    python benchmarks/seg_benchmark.py --quick --work-dir /tmp/s --results-dir /tmp/s/results
+
+Model: HRNetV2-W18-small + OCR at 128x128 (``configs/demo/bdcl_hr18s_tui_demo.py``, BDCL head);
+the CE baseline is ``benchmarks/configs/seg_ocr_ce_hr18s_tui_bench.py`` (the host OCRHead, same
+everything else); SCL and the ablations are the BDCL config with ``--cfg-options`` on its
+contrastive loss. Data: ``tools/dataset_converters/thyroid_us_synth.py`` (synthetic, labelled so).
+Per-class IoU / Dice come from the per-class table mmseg's IoUMetric writes to the run's log.
+One result JSON per run (``RESULTS/runs/seg/<method>_seed<s>.json``); finished runs are skipped;
+the aggregate is ``RESULTS/seg_results.{json,md}``.
+"""
+import argparse
+import json
+import os.path as osp
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from typing import Dict, List
+
+if __package__ in (None, ''):
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    __package__ = 'benchmarks'  # noqa: A001
+
+from benchmarks.common import (RESULTS_DIR, fmt_mean_std, last_record_with,  # noqa: E402
+                               log_folders, markdown_table, read_json, read_scalars, rel,
+                               repo_path, run_logged, shell_command, tail, train_command,
+                               write_json, write_text)
+
+BDCL_CFG = repo_path('configs', 'demo', 'bdcl_hr18s_tui_demo.py')
+CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
+LOSS = 'model.decode_head.1.loss_contrast.'
+METHODS: Dict[str, dict] = {
+    'ce': dict(label='OCR + CE', config=CE_CFG, options={}),
+    'scl': dict(label='OCR + SCL', config=BDCL_CFG,
+                options={LOSS + 'tdl': 'none', LOSS + 'use_prototypes': False}),
+    'bdcl': dict(label='OCR + BDCL (TDL paper)', config=BDCL_CFG, options={}),
+    'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
+                        options={LOSS + 'tdl': 'none'}),
+    'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
+                        options={LOSS + 'use_prototypes': False}),
+}
+CLASSES = ('background', 'benign', 'malignant')
+
+
+class RunFailed(RuntimeError):
+    """A run exited with an error."""
+
+
+@dataclass
+class SegSettings:
+    size: int = 128  # the demo config's crop size; images are generated at this size
+    num_train: int = 80
+    num_val: int = 20
+    data_seed: int = 0
+    iters: int = 120
+    batch: int = 4
+    warmup: int = 40
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+QUICK = dict(methods='ce,bdcl', seeds='0', num_train=4, num_val=2, iters=3, batch=2, warmup=1)
+
+
+def parse_table(log_text: str) -> Dict[str, Dict[str, float]]:
+    """The last per-class table of mmseg's IoUMetric in a log: ``{class: {IoU, Acc, Dice}}``."""
+    if 'per class results:' not in log_text:
+        raise RunFailed('no "per class results" table in the run log.')
+    rows = []
+    for line in log_text.rsplit('per class results:', 1)[1].splitlines()[1:]:
+        line = line.strip()
+        if line.startswith('|'):
+            rows.append(line)
+        elif rows and not line.startswith('+'):
+            break
+    if len(rows) < 2:
+        raise RunFailed('the "per class results" table in the run log is empty.')
+    header = [c.strip() for c in rows[0].strip('|').split('|')]
+    out = {}
+    for line in rows[1:]:
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        out[cells[0]] = {h: None if v in ('nan', '') else float(v)
+                         for h, v in zip(header[1:], cells[1:])}
+    return out
+
+
+def ensure_data(data_dir: str, s: SegSettings, device: str) -> str:
+    root = osp.join(data_dir, f'tui_synth_{s.size}px_{s.num_train}+{s.num_val}_s{s.data_seed}')
+    if osp.isfile(osp.join(root, 'synthetic_us.json')):
+        return root
+    cmd = [sys.executable, 'tools/dataset_converters/thyroid_us_synth.py', root, '--num-train',
+           str(s.num_train), '--num-val', str(s.num_val), '--size', str(s.size), '--seed',
+           str(s.data_seed), '--quiet', '--force']
+    code, _ = run_logged(cmd, root + '.log', device)
+    if code:
+        raise RunFailed(f'data generation failed:\n{tail(root + ".log")}')
+    return root
+
+
+def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) -> dict:
+    result_path = osp.join(paths['results'], 'runs', 'seg', f'{method}_seed{seed}.json')
+    if osp.isfile(result_path) and read_json(result_path).get('settings_key') == s.key():
+        print(f'[skip] seg {method} seed {seed}: {rel(result_path)} exists', flush=True)
+        return read_json(result_path)
+    spec = METHODS[method]
+    root = ensure_data(paths['data'], s, device)
+    options: Dict[str, object] = {'randomness.seed': seed}
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options[f'{loader}.dataset.data_root'] = rel(root)
+    options.update({
+        'train_dataloader.batch_size': s.batch,
+        'train_cfg.max_iters': s.iters,
+        'train_cfg.val_interval': s.iters,
+        'param_scheduler.0.end': s.iters,
+        'default_hooks.checkpoint.interval': s.iters,
+        'default_hooks.logger.interval': max(1, min(25, s.iters // 4)),
+    })
+    if spec['config'] == BDCL_CFG:
+        options['model.decode_head.1.contrast_warmup_iters'] = s.warmup
+    options.update(spec['options'])
+    work_dir = osp.join(paths['work'], f'seed{seed}', method)
+    if osp.isdir(work_dir):
+        shutil.rmtree(work_dir)
+    cmd = train_command(spec['config'], work_dir, options)
+    print(f'[run] {shell_command(cmd)}', flush=True)
+    code, wall = run_logged(cmd, work_dir + '.log', device)
+    if code:
+        raise RunFailed(f'exit {code}; log {work_dir}.log:\n{tail(work_dir + ".log")}')
+    records = read_scalars(work_dir)
+    final = last_record_with(records, 'mIoU')
+    folder = log_folders(work_dir)[-1]
+    with open(osp.join(folder, osp.basename(folder) + '.log'), encoding='utf-8') as f:
+        per_class = parse_table(f.read())
+    train = [r for r in records if 'loss' in r]
+    result = dict(kind='seg', method=method, label=spec['label'], seed=seed, settings=asdict(s),
+                  settings_key=s.key(), command=shell_command(cmd), wall_s=wall,
+                  work_dir=rel(work_dir), mIoU=final['mIoU'], mDice=final.get('mDice'),
+                  aAcc=final.get('aAcc'), per_class=per_class,
+                  curves={'iter': [r.get('iter', r.get('step')) for r in train],
+                          'loss': [r['loss'] for r in train]})
+    hook_json = osp.join(work_dir, 'bdcl_temperatures.json')
+    if osp.isfile(hook_json) and spec['options'].get(LOSS + 'tdl') != 'none':
+        result['temperature_history'] = read_json(hook_json)
+        shutil.copyfile(osp.join(work_dir, 'bdcl_temperatures.png'),
+                        osp.join(paths['results'], 'figures',
+                                 f'seg_bdcl_hook_temperatures_{method}_seed{seed}.png'))
+    write_json(result_path, result)
+    print(f'[result] seg {method} seed {seed}: mIoU {result["mIoU"]:.2f} ({wall:.0f} s)',
+          flush=True)
+    return result
+
+
+def aggregate(results_dir: str, s: SegSettings, methods: List[str], seeds: List[int]) -> dict:
+    runs = []
+    for method in METHODS:
+        for path in sorted(osp.join(results_dir, 'runs', 'seg', f) for f in _list(results_dir)):
+            data = read_json(path)
+            if data.get('method') == method and data.get('settings_key') == s.key():
+                runs.append(data)
+    rows = {}
+    for method in METHODS:
+        mine = sorted((r for r in runs if r['method'] == method), key=lambda r: r['seed'])
+        if not mine:
+            continue
+        row = {'label': METHODS[method]['label'], 'seeds': [r['seed'] for r in mine],
+               'mIoU': [r['mIoU'] for r in mine], 'mDice': [r['mDice'] for r in mine],
+               'wall_s': [r['wall_s'] for r in mine]}
+        for c in CLASSES:
+            for metric in ('IoU', 'Dice'):
+                values = [r['per_class'].get(c, {}).get(metric) for r in mine]
+                row[f'{metric}_{c}'] = [v for v in values if v is not None]
+        rows[method] = row
+    missing = [f'{METHODS[m]["label"]} / seed {seed}' for m in methods for seed in seeds
+               if seed not in rows.get(m, {}).get('seeds', [])]
+    figures = [f'figures/seg_bdcl_hook_temperatures_{m}_seed{seed}.png' for m in METHODS
+               for seed in rows.get(m, {}).get('seeds', [])[:1]
+               if osp.isfile(osp.join(results_dir, 'figures',
+                                      f'seg_bdcl_hook_temperatures_{m}_seed{seed}.png'))]
+    summary = dict(settings=asdict(s), rows=rows, not_run=missing, figures=figures,
+                   verdict=seg_verdict(rows),
+                   reproduce=[f'OMP_NUM_THREADS=1 python benchmarks/seg_benchmark.py --seeds '
+                              f'{",".join(map(str, seeds))} --iters {s.iters} --batch {s.batch} '
+                              f'--num-train {s.num_train} --num-val {s.num_val}'])
+    write_json(osp.join(results_dir, 'seg_results.json'), summary)
+    write_text(osp.join(results_dir, 'seg_results.md'), seg_markdown(summary))
+    return summary
+
+
+def _list(results_dir: str) -> List[str]:
+    import os
+    folder = osp.join(results_dir, 'runs', 'seg')
+    return [f for f in os.listdir(folder) if f.endswith('.json')] if osp.isdir(folder) else []
+
+
+def seg_verdict(rows: dict) -> str:
+    from benchmarks.common import beats_beyond_spread
+    if 'bdcl' not in rows:
+        return 'OCR + BDCL not run; no verdict.'
+    base = [m for m in ('ce', 'scl') if m in rows]
+    if not base:
+        return 'no baseline run; no verdict.'
+    nodules = [v for row in rows.values() for c in CLASSES[1:] for v in row[f'IoU_{c}']]
+    if nodules and max(nodules) == 0.0:
+        return ('Every method, in every seed, predicts background only (IoU 0 for both nodule '
+                'classes): this schedule is too short for any method to segment a nodule, so '
+                'it cannot rank CE, SCL and BDCL; it only shows that all of them train and '
+                'evaluate end to end. No method beat another.')
+    best = max(base, key=lambda m: sum(rows[m]['mIoU']) / len(rows[m]['mIoU']))
+    judged = beats_beyond_spread(rows['bdcl']['mIoU'], rows[best]['mIoU'])
+    text = {None: 'cannot be judged (fewer than 2 seeds)',
+            True: '**beat** it beyond the seed spread',
+            False: '**did not beat** it beyond the seed spread'}[judged]
+    return (f'Strongest baseline by mean mIoU: {rows[best]["label"]} '
+            f'({fmt_mean_std(rows[best]["mIoU"])}); OCR + BDCL '
+            f'({fmt_mean_std(rows["bdcl"]["mIoU"])}) '
+            f'{text}.')
+
+
+def seg_markdown(summary: dict) -> str:
+    s = summary['settings']
+    lines = [
+        '# Segmentation benchmark: synthetic thyroid ultrasound (generated; do not edit)', '',
+        f'**Synthetic data** ({s["num_train"]} train / {s["num_val"]} val images, {s["size"]}x'
+        f'{s["size"]}, generator seed {s["data_seed"]}); HRNetV2-W18-small + OCR from scratch, '
+        f'**{s["iters"]} iterations** at batch {s["batch"]}, contrast warm-up {s["warmup"]} '
+        'iterations, SGD lr 0.01 poly. IoU / Dice x100 from mmseg\'s IoUMetric on the val split, '
+        'mean ± std over seeds. This is a CPU-sized check of the pipeline, not the paper\'s '
+        'HRNetV2-W48 80k-iteration setting.', ''
+    ]
+    header = ['method', 'seeds', 'mIoU', 'mDice'] + [f'IoU {c}' for c in CLASSES] + ['wall s']
+    body = []
+    for row in summary['rows'].values():
+        body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU']),
+                     fmt_mean_std(row['mDice'])] +
+                    [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in CLASSES] +
+                    [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
+    lines += [markdown_table(header, body) if body else 'No run finished.', '',
+              f'- {summary["verdict"]}', '']
+    if summary.get('figures'):
+        lines += ['Per-class temperatures of OCR + BDCL during training (BDCLHook):', '']
+        lines += [f'![{osp.basename(f)}]({f})' for f in summary['figures']] + ['']
+    lines += ['## Not run', '']
+    lines += [f'- {m}' for m in summary['not_run']] or ['- nothing: the whole matrix ran.']
+    lines += ['', '## Reproduce', ''] + [f'    {c}' for c in summary['reproduce']] + ['']
+    return '\n'.join(lines)
+
+
+def parse_args(argv=None):
+    d = SegSettings()
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_wo_tdl,bdcl_wo_hep')
+    p.add_argument('--seeds', default='0,1')
+    for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
+        p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))
+    p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
+    p.add_argument('--work-dir', default=repo_path('work_dirs', 'benchmarks', 'seg'))
+    p.add_argument('--data-dir', default=repo_path('data', 'bench'))
+    p.add_argument('--results-dir', default=RESULTS_DIR)
+    p.add_argument('--aggregate-only', action='store_true')
+    p.add_argument('--quick', action='store_true', help='smoke run: CE and BDCL, 4 iterations')
+    args = p.parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
+    args.methods = [m.strip() for m in args.methods.split(',') if m.strip()]
+    bad = [m for m in args.methods if m not in METHODS]
+    if bad or not args.methods:
+        p.error(f'unknown methods {bad}; choose from {list(METHODS)}')
+    args.seeds = [int(x) for x in str(args.seeds).split(',') if x.strip()]
+    if min(args.num_train, args.num_val, args.iters, args.batch) < 1:
+        p.error('--num-train, --num-val, --iters and --batch must be positive')
+    return args
+
+
+def main(argv=None) -> int:
+    import os
+    args = parse_args(argv)
+    s = SegSettings(num_train=args.num_train, num_val=args.num_val,
+                    iters=args.iters, batch=args.batch, warmup=args.warmup)
+    paths = dict(work=args.work_dir, data=args.data_dir, results=args.results_dir)
+    os.makedirs(osp.join(args.results_dir, 'figures'), exist_ok=True)
+    failed = []
+    if not args.aggregate_only:
+        for seed in args.seeds:
+            for method in args.methods:
+                try:
+                    run_one(method, seed, s, paths, args.device)
+                except (RunFailed, FileNotFoundError, KeyError) as error:
+                    failed.append(f'{method} seed {seed}')
+                    print(f'[failed] seg {method} seed {seed}: {error}', flush=True)
+    summary = aggregate(args.results_dir, s, args.methods, args.seeds)
+    print(f'[aggregate] {rel(osp.join(args.results_dir, "seg_results.md"))}: '
+          f'{len(summary["rows"])} methods, {len(summary["not_run"])} missing', flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Aggregation and README rendering from hand-written run results (no training)."""
+import pytest
+
+from benchmarks import cls_plan as plan
+from benchmarks.cls_aggregate import aggregate
+from benchmarks.common import write_json
+from benchmarks.render_readme import END, START, main as render_main, replace_block
+
+COUNTS = [2, 200, 5, 119, 3, 71, 9, 43, 25, 15]
+
+
+def _method(results, method, seed, acc, few, settings):
+    metrics = {m: acc for m in plan.METRICS}
+    metrics['few_shot_acc'] = few
+    write_json(plan.method_result_path(str(results), 'hard-tail', method, seed),
+               dict(kind='method', method=method, label=plan.METHODS[method].label,
+                    order='hard-tail', seed=seed, settings=settings.as_dict(),
+                    settings_key=settings.key(), stage1=plan.METHODS[method].stage1,
+                    commands=['python tools/train.py x'], wall_s={'stage1': 1.0},
+                    metrics=metrics))
+
+
+def _stage1(results, seed, taus, settings):
+    write_json(plan.stage1_result_path(str(results), 'hard-tail', 'bdcl', seed),
+               dict(kind='stage1', key='bdcl', order='hard-tail', seed=seed,
+                    settings=settings.as_dict(), settings_key=settings.key(), tdl='paper',
+                    work_dir='nowhere', checkpoint='nowhere.pth', metrics={},
+                    curves={'train': {'iter': list(range(1, 21)), 'epoch': [1] * 20,
+                                      'loss': [5.0 - 0.1 * i for i in range(20)]},
+                            'val': {'epoch': [10, 20], 'acc': [1, 2], 'gmean': [1.0, 3.0],
+                                    'f1': [1, 2], 'few_shot_acc': [0, 1]}},
+                    train_counts=COUNTS, temperatures=taus))
+
+
+@pytest.fixture()
+def results(tmp_path):
+    settings = plan.Settings()
+    out = tmp_path / 'results'
+    for seed, (a_ce, a_bdcl) in enumerate([(50.0, 60.0), (51.0, 61.0), (52.0, 62.0)]):
+        _method(out, 'ce_crt', seed, a_ce, 10.0 + seed, settings)
+        _method(out, 'bdcl_crt', seed, a_bdcl, 5.0 + seed, settings)
+        # head classes (large counts) hotter than tail classes in every seed
+        _stage1(out, seed, [0.05 + 0.0001 * c + 0.001 * seed for c in COUNTS], settings)
+    # a result with other settings is ignored
+    _method(out, 'scl_crt', 0, 99.0, 99.0, plan.Settings(epochs_stage1=1))
+    return out, settings
+
+
+def test_aggregate_tables_verdict_and_temperatures(results):
+    out, settings = results
+    summary = aggregate(str(out), settings, ['ce_crt', 'scl_crt', 'bdcl_crt'], ['hard-tail'],
+                        [0, 1, 2])
+    rows = summary['tables']['hard-tail']
+    assert set(rows) == {'ce_crt', 'bdcl_crt'}
+    assert rows['bdcl_crt']['metrics']['acc']['mean'] == pytest.approx(61.0)
+    assert rows['bdcl_crt']['metrics']['acc']['std'] == pytest.approx(1.0)
+    verdict = summary['verdict']['hard-tail']['metrics']
+    assert verdict['acc']['beats_beyond_spread'] is True
+    assert verdict['few_shot_acc']['beats_beyond_spread'] is False
+    assert summary['not_run'] == ['hard-tail / SCL + cRT / seeds 0,1,2']
+    temps = summary['temperatures']['hard-tail']['paper']
+    assert temps['head_hotter_than_tail'] is True
+    assert temps['spearman_count_tau']['mean'] == pytest.approx(1.0)
+    md = (out / 'cls_results.md').read_text()
+    assert '| CE + cRT | 0,1,2 | 51.00 ± 1.00 |' in md
+    assert 'beaten beyond the seed spread' in md and 'SCL + cRT / seeds 0,1,2' in md
+    tdl = (out / 'tdl_rule.md').read_text()
+    assert 'head classes end hotter than tail classes' in tdl
+    assert (out / 'figures' / 'cls_temperatures_hard-tail.png').stat().st_size > 0
+
+
+def test_render_replaces_only_the_block(results, tmp_path):
+    out, settings = results
+    aggregate(str(out), settings, list(plan.METHODS), ['hard-tail'], [0, 1, 2])
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# T\n\nintro\n\n{START}\nold text\n{END}\n\n## After\n')
+    assert render_main(['--readme', str(readme), '--results-dir', str(out)]) == 0
+    text = readme.read_text()
+    assert text.startswith('# T\n\nintro\n\n') and text.endswith(f'{END}\n\n## After\n')
+    block = text.split(START)[1].split(END)[0]
+    assert 'old text' not in block
+    assert '84.57' in block and '86.89' in block and 'paper' in block
+    assert 'no GPU' in block and 'Segmentation:** not run' in block
+    assert '| BDCL + cRT (TDL paper) | 0,1,2 | 61.00 ± 1.00 |' in block
+    assert render_main(['--readme', str(readme), '--results-dir', str(out), '--check']) == 0
+
+
+def test_replace_block_needs_markers():
+    with pytest.raises(ValueError, match='exactly one'):
+        replace_block('no markers', 'x')
