@@ -7,6 +7,8 @@ Only the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` is
 they name; a missing file is reported as not run. ``--check`` exits 1 when the block is stale.
 """
 import argparse
+import glob
+import os
 import os.path as osp
 import re
 import sys
@@ -87,7 +89,8 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU'])] +
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—'
                      for c in ('background', 'benign', 'malignant')])
-    out = ['### Segmentation: synthetic thyroid ultrasound (CPU-sized)', '',
+    out = [f'### Segmentation: synthetic thyroid ultrasound (CPU-sized, {s["iters"]} iterations)',
+           '',
            f'**Synthetic** data ({s["num_train"]} train / {s["num_val"]} val, {s["size"]}x'
            f'{s["size"]}), HRNetV2-W18-small + OCR from scratch, **{s["iters"]} iterations**, '
            f'batch {s["batch"]}. Not comparable with the paper\'s TUI numbers. Details: '
@@ -143,6 +146,8 @@ def render_block(results_dir: str, readme_dir: str) -> str:
     ]
     lines += cls_section(results_dir, readme_dir)
     lines += seg_section(results_dir, readme_dir)
+    for seg_dir in sorted(glob.glob(osp.join(results_dir, 'seg_*', ''))):
+        lines += seg_section(seg_dir.rstrip(os.sep), readme_dir)
     lines += cost_section(results_dir, readme_dir)
     lines += paper_section()
     return '\n'.join(lines).rstrip() + '\n'

@@ -25,8 +25,8 @@ if __package__ in (None, ''):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     __package__ = 'benchmarks'  # noqa: A001
 
-from benchmarks.common import (RESULTS_DIR, fmt_mean_std, last_record_with,  # noqa: E402
-                               log_folders, markdown_table, read_json, read_scalars, rel,
+from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E402
+                               last_record_with, log_folders, markdown_table, read_json, read_scalars, rel,
                                repo_path, run_logged, shell_command, tail, train_command,
                                write_json, write_text)
 
@@ -183,9 +183,12 @@ def aggregate(results_dir: str, s: SegSettings, methods: List[str], seeds: List[
                                       f'seg_bdcl_hook_temperatures_{m}_seed{seed}.png'))]
     summary = dict(settings=asdict(s), rows=rows, not_run=missing, figures=figures,
                    verdict=seg_verdict(rows),
-                   reproduce=[f'OMP_NUM_THREADS=1 python benchmarks/seg_benchmark.py --seeds '
-                              f'{",".join(map(str, seeds))} --iters {s.iters} --batch {s.batch} '
-                              f'--num-train {s.num_train} --num-val {s.num_val}'])
+                   reproduce=[f'OMP_NUM_THREADS=1 python benchmarks/seg_benchmark.py --methods '
+                              f'{",".join(methods)} --seeds {",".join(map(str, seeds))} '
+                              f'--iters {s.iters} --batch {s.batch} --warmup {s.warmup} '
+                              f'--num-train {s.num_train} --num-val {s.num_val}' + (
+                                  '' if osp.abspath(results_dir) == osp.abspath(RESULTS_DIR) else
+                                  f' --results-dir {osp.relpath(results_dir, REPO_ROOT)}')])
     write_json(osp.join(results_dir, 'seg_results.json'), summary)
     write_text(osp.join(results_dir, 'seg_results.md'), seg_markdown(summary))
     return summary
