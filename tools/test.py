@@ -13,7 +13,7 @@ import argparse
 import os.path as osp
 
 from bdcl_mm.engine.launch import (build_runner, load_config, parse_cfg_options_args,
-                                   prepare_environment)
+                                   prepare_environment, shutdown_distributed)
 
 
 def parse_args(argv=None):
@@ -68,7 +68,9 @@ def main(argv=None):
     if args.out is not None and cfg.default_scope == 'mmpretrain':
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    return runner.test()
+    metrics = runner.test()
+    shutdown_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

@@ -12,7 +12,8 @@ import argparse
 import os.path as osp
 
 from bdcl_mm.engine.launch import (amp_optim_wrapper, build_runner, load_config,
-                                   parse_cfg_options_args, prepare_environment)
+                                   parse_cfg_options_args, prepare_environment,
+                                   shutdown_distributed)
 
 
 def parse_args(argv=None):
@@ -48,6 +49,7 @@ def main(argv=None):
         cfg.load_from = args.resume
     prepare_environment(cfg)
     build_runner(cfg).train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -98,6 +98,18 @@ def _use_cpu_distributed(cfg: Config) -> None:
         dist.init_process_group(backend='gloo')
 
 
+def shutdown_distributed() -> None:
+    """Leave the process group cleanly at the end of a run.
+
+    mmengine never destroys the process group; with gloo a process that exits while the group's
+    threads are alive can abort (``terminate called without an active exception``), failing a
+    finished run. All ranks meet at a barrier, then the group is destroyed.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def build_runner(cfg: Config) -> Runner:
     """Build the Runner the way the hosts' tools do (``runner_type`` honoured)."""
     if 'runner_type' in cfg:
