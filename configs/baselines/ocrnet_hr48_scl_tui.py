@@ -1,53 +1,12 @@
 # Baseline: supervised pixel contrast (SCL): the BDCL head with fixed temperatures (tdl='none')
 # and no hard-example prototypes (use_prototypes=False); everything else as
 # configs/bdcl/hrnet_ocr_tui.py.
-_base_ = ['../_base_/ocrnet_hr48_tui.py']
+_base_ = ['../bdcl/hrnet_ocr_tui.py']
 
-num_classes = 3
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-# mmengine replaces lists wholesale: both heads of the cascade are restated.
+# Only the contrastive loss's switches change; the cascade is rebuilt from the base's two heads
+# (mmengine replaces lists whole, so the list is restated from the base's own entries).
+fcn_head, bdcl_head = _base_.model.decode_head
 model = dict(decode_head=[
-    dict(
-        type='FCNHead',
-        in_channels=[48, 96, 192, 384],
-        channels=sum([48, 96, 192, 384]),
-        in_index=(0, 1, 2, 3),
-        input_transform='resize_concat',
-        kernel_size=1,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=-1,
-        num_classes=num_classes,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    dict(
-        type='BDCLOCRHead',
-        in_channels=[48, 96, 192, 384],
-        channels=512,
-        ocr_channels=256,
-        in_index=(0, 1, 2, 3),
-        input_transform='resize_concat',
-        dropout_ratio=-1,
-        num_classes=num_classes,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-        proj_channels=256,
-        max_views=100,
-        max_samples=1024,
-        contrast_warmup_iters=4000,
-        loss_contrast=dict(
-            type='BDCLLoss',
-            loss_weight=0.1,
-            tdl='none',
-            tau_init=0.1,
-            tdl_lr=3e-6,
-            use_prototypes=False,
-            momentum=0.1)),
+    fcn_head,
+    dict(bdcl_head, loss_contrast=dict(bdcl_head.loss_contrast, tdl='none', use_prototypes=False)),
 ])
-
-custom_hooks = [
-    dict(type='BDCLHook', log_interval=500),
-    dict(type='SegNumClassesCheckHook'),
-]
