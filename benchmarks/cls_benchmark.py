@@ -48,6 +48,9 @@ def parse_args(argv=None):
     p.add_argument('--lr-stage2', type=float, default=d.lr_stage2, help='SGD learning rate')
     p.add_argument('--width', type=int, default=d.width,
                    help='ResNet stem/base channels (features 8x this); the configs use 16')
+    p.add_argument('--tdl-lr', type=float, default=None,
+                   help='temperature step size of the TDL runs (paper/descent/ascent); default: '
+                   'the BDCLLoss default')
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     p.add_argument('--work-dir', default=repo_path('work_dirs', 'benchmarks', 'cls'))
     p.add_argument('--data-dir', default=repo_path('data', 'bench'))
@@ -63,6 +66,8 @@ def parse_args(argv=None):
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
+    if args.tdl_lr is not None and not args.tdl_lr > 0:
+        p.error('--tdl-lr must be > 0')
     for name in ('epochs_stage1', 'epochs_stage2', 'batch_stage1', 'batch_stage2', 'width'):
         if getattr(args, name) < 1:
             p.error(f'--{name.replace("_", "-")} must be >= 1')
@@ -83,7 +88,8 @@ def settings_of(args) -> plan.Settings:
                          test_per_class=args.test_per_class or None,
                          epochs_stage1=args.epochs_stage1, epochs_stage2=args.epochs_stage2,
                          batch_stage1=args.batch_stage1, batch_stage2=args.batch_stage2,
-                         lr_stage1=args.lr_stage1, lr_stage2=args.lr_stage2, width=args.width)
+                         lr_stage1=args.lr_stage1, lr_stage2=args.lr_stage2, width=args.width,
+                         extra={} if args.tdl_lr is None else {'tdl_lr': args.tdl_lr})
 
 
 def main(argv=None) -> int:
@@ -104,7 +110,8 @@ def main(argv=None) -> int:
                     except (RunFailed, FileNotFoundError) as error:
                         failed.append(f'{order} {method} seed {seed}')
                         print(f'[failed] {order} {method} seed {seed}: {error}', flush=True)
-    summary = aggregate(args.results_dir, settings, args.methods, args.orders, args.seeds)
+    summary = aggregate(args.results_dir, settings, args.methods, args.orders, args.seeds,
+                        args.work_dir)
     print(f'[aggregate] {rel(osp.join(args.results_dir, "cls_results.md"))}: '
           f'{sum(len(r) for r in summary["tables"].values())} rows, '
           f'{len(summary["not_run"])} missing', flush=True)

@@ -5,6 +5,7 @@ BDCL variant) and, for the ``+ cRT`` methods, a stage-2 run that re-trains the c
 class-balanced sampling on the frozen stage-1 backbone. Methods that share a stage 1 (CE and
 CE + cRT) share its run.
 """
+import inspect
 import json
 import os.path as osp
 from dataclasses import asdict, dataclass, field
@@ -93,7 +94,9 @@ class Settings:
     lr_stage2: float = 0.05
     val_points_stage1: int = 4
     width: int = 8
-    extra: Dict[str, str] = field(default_factory=dict)
+    #: BDCL-loss options (``model.head.loss_contrast.<name>``) of the stage-1 runs that learn
+    #: temperatures, e.g. ``{'tdl_lr': 3e-05}`` from ``--tdl-lr``; empty: the configs' values.
+    extra: Dict[str, float] = field(default_factory=dict)
 
     def key(self) -> str:
         """A stable text form, compared to skip finished runs."""
@@ -110,6 +113,20 @@ class Settings:
             'model.backbone.base_channels': self.width,
             'model.head.in_channels': 8 * self.width,
         }
+
+    def loss_options(self, tdl: Optional[str]) -> Dict[str, float]:
+        """``--cfg-options`` from ``extra`` for a stage 1 whose TDL rule is ``tdl`` (none for
+        CE, SCL and w/o TDL, whose temperatures are fixed)."""
+        if tdl in (None, 'none'):
+            return {}
+        return {f'model.head.loss_contrast.{k}': v for k, v in sorted(self.extra.items())}
+
+    def tdl_lr(self) -> float:
+        """The temperature step size of the TDL runs: ``--tdl-lr`` or BDCLLoss's default."""
+        if 'tdl_lr' in self.extra:
+            return float(self.extra['tdl_lr'])
+        from bdcl_mm.models.losses.bdcl_loss import BDCLLoss
+        return inspect.signature(BDCLLoss.__init__).parameters['tdl_lr'].default
 
     def val_interval(self) -> int:
         """Stage-1 validation interval giving about ``val_points_stage1`` points."""

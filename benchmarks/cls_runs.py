@@ -121,6 +121,7 @@ def run_stage1(key: str, order: str, seed: int, settings: plan.Settings, paths: 
         'default_hooks.checkpoint.interval': settings.epochs_stage1,
         'default_hooks.logger.interval': 5,
     })
+    options.update(settings.loss_options(plan.STAGE1[key]['tdl']))
     run = _train(plan.stage1_config(key), work_dir, options, device)
     checkpoint = last_checkpoint(work_dir)
     result = dict(kind='stage1', key=key, order=order, seed=seed, settings=settings.as_dict(),

@@ -3,7 +3,8 @@
     python benchmarks/render_readme.py [--readme README.md] [--results-dir docs/results] [--check]
 
 Only the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` is replaced. Inputs:
-``cls_results.json``, ``seg_results.json``, ``cost_seg_step.md``, ``cost_loss.md`` and the figures
+``cls_results.json``, ``seg_results.json`` (also in ``cls_*`` / ``seg_*`` sub-folders: other
+schedules), ``cost_seg_step.md``, ``cost_loss.md`` and the figures
 they name; a missing file is reported as not run. ``--check`` exits 1 when the block is stale.
 """
 import argparse
@@ -39,8 +40,10 @@ def cls_section(results_dir: str, readme_dir: str) -> List[str]:
         return ['**Classification:** not run (no `cls_results.json`).', '']
     data = read_json(path)
     s = plan.Settings(**data['settings'])
+    tdl = f', tdl_lr {s.tdl_lr():g}' if 'tdl_lr' in s.extra else ''
     out = [
-        '### Classification: Fashion-MNIST-LT (real images, CPU-sized)', '',
+        f'### Classification: Fashion-MNIST-LT (real images, CPU-sized, {s.epochs_stage1}-epoch '
+        f'stage 1{tdl})', '',
         f'Imbalance ratio {s.ratio:g}, head class {s.n_max} training images, balanced test set '
         f'({s.test_per_class or 1000} per class); CIFAR ResNet-18 at width {s.width} '
         f'(configs/fmnist_lt with `--cfg-options`); stage 1 **{s.epochs_stage1} epochs** '
@@ -145,6 +148,8 @@ def render_block(results_dir: str, readme_dir: str) -> str:
         ''
     ]
     lines += cls_section(results_dir, readme_dir)
+    for cls_dir in sorted(glob.glob(osp.join(results_dir, 'cls_*', ''))):
+        lines += cls_section(cls_dir.rstrip(os.sep), readme_dir)
     lines += seg_section(results_dir, readme_dir)
     for seg_dir in sorted(glob.glob(osp.join(results_dir, 'seg_*', ''))):
         lines += seg_section(seg_dir.rstrip(os.sep), readme_dir)

@@ -49,7 +49,7 @@ def results(tmp_path):
 def test_aggregate_tables_verdict_and_temperatures(results):
     out, settings = results
     summary = aggregate(str(out), settings, ['ce_crt', 'scl_crt', 'bdcl_crt'], ['hard-tail'],
-                        [0, 1, 2])
+                        [0, 1, 2], str(out / 'work'))
     rows = summary['tables']['hard-tail']
     assert set(rows) == {'ce_crt', 'bdcl_crt'}
     assert rows['bdcl_crt']['metrics']['acc']['mean'] == pytest.approx(61.0)
@@ -71,7 +71,7 @@ def test_aggregate_tables_verdict_and_temperatures(results):
 
 def test_render_replaces_only_the_block(results, tmp_path):
     out, settings = results
-    aggregate(str(out), settings, list(plan.METHODS), ['hard-tail'], [0, 1, 2])
+    aggregate(str(out), settings, list(plan.METHODS), ['hard-tail'], [0, 1, 2], str(out / 'work'))
     readme = tmp_path / 'README.md'
     readme.write_text(f'# T\n\nintro\n\n{START}\nold text\n{END}\n\n## After\n')
     assert render_main(['--readme', str(readme), '--results-dir', str(out)]) == 0

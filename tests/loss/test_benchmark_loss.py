@@ -45,7 +45,7 @@ def test_quick_run_prints_the_table(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert 'chunk_size=64' in lines[0]
-    rows = [line.split('|') for line in lines[2:]]
+    rows = [line.split('|') for line in lines[2:] if '|' in line]
     assert [int(row[0]) for row in rows] == [128, 256, 512]
     for row in rows:
         naive_ms, full_ms, chunk_ms = float(row[1]), float(row[3]), float(row[5])
@@ -53,3 +53,32 @@ def test_quick_run_prints_the_table(tmp_path):
         # The ratio is of the unrounded times; the printed times have two decimals.
         assert float(row[8]) == pytest.approx(chunk_ms / naive_ms, rel=0.05, abs=0.011)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cpu_memory_is_measured_and_grows_quadratically_for_the_full_matrix():
+    tool = _load_tool()
+    tool._map_large_cpu_blocks()
+    rows = tool.run([512, 1024], dim=32, num_classes=3, chunk_size=128, repeats=1,
+                    device=torch.device('cpu'))
+    if rows[0]['naive_mib'] is None:
+        pytest.skip('this kernel offers no /proc/self/clear_refs peak reset')
+    # (N, N) float32 is 1 MiB at N=512, 4 MiB at 1024; the naive loss holds several at once.
+    assert rows[0]['naive_mib'] >= 1.0
+    assert rows[1]['naive_mib'] > 2.5 * rows[0]['naive_mib']
+    assert rows[1]['chunked_mib'] < rows[1]['naive_mib'] / 2
+
+
+def test_implementations_that_would_not_fit_are_skipped_with_a_reason():
+    tool = _load_tool()
+    previous = {'N': 1024, 'naive_mib': 100.0, 'full_mib': 80.0, 'chunked_mib': 10.0}
+    assert tool.predicted_mib(previous, 'naive', 4096) == pytest.approx(1600.0)
+    assert tool.predicted_mib(previous, 'chunked', 4096) == pytest.approx(40.0)
+    assert tool.predicted_mib(None, 'naive', 4096) is None
+    tool._map_large_cpu_blocks()
+    rows = tool.run([256, 2048], dim=16, num_classes=3, chunk_size=64, repeats=1,
+                    device=torch.device('cpu'), memory_fraction=1e-9)
+    if rows[0]['naive_mib'] is None:
+        pytest.skip('this kernel offers no /proc/self/clear_refs peak reset')
+    assert rows[1]['naive_ms'] == 'skip' and 'GiB free' in rows[1]['naive_skip']
+    table = tool.format_table(rows)
+    assert 'skip: naive at N=2048 needs' in table

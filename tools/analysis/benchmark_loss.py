@@ -9,9 +9,16 @@ Examples::
     python tools/analysis/benchmark_loss.py                 # N = 1k .. 32k, D = 256
     python tools/analysis/benchmark_loss.py --quick         # small N, seconds on a CPU
 
-Peak memory is measured on CUDA only (``torch.cuda.max_memory_allocated`` above the inputs).
+Peak memory is the extra memory above the inputs during one forward + backward: on CUDA
+``torch.cuda.max_memory_allocated``; on a Linux CPU the process's peak resident set (``VmHWM``,
+reset through ``/proc/self/clear_refs`` before each step) above its resident set at the start. An
+implementation whose memory, extrapolated from the previous N (quadratic for the full-matrix ones,
+linear for the chunked one), would not fit in the free memory is skipped at that N and marked
+``skip``, so N = 32k does not get the machine's out-of-memory killer involved.
 """
 import argparse
+import ctypes
+import re
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -21,6 +28,7 @@ from torch import Tensor
 
 from bdcl_mm.models.losses.functional import bdcl_loss
 
+M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
 FULL_SIZES = (1024, 2048, 4096, 8192, 16384, 32768)
 QUICK_SIZES = (128, 256, 512)
 
@@ -52,9 +60,55 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _proc_status_kib(key: str) -> Optional[int]:
+    try:
+        with open('/proc/self/status', encoding='ascii') as f:
+            found = re.search(rf'^{key}:\s+(\d+) kB', f.read(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(found.group(1)) if found else None
+
+
+def _map_large_cpu_blocks() -> None:
+    """Make glibc serve every block of 64 KiB or more by ``mmap`` and give it back on free.
+
+    By default glibc raises its mmap threshold after large frees and then recycles freed heap
+    memory, which the resident set does not show; with a fixed threshold the peak resident set
+    follows the tensors alive at once. A no-op where glibc is not the C library.
+    """
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+    except OSError:
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
+
+
+def _reset_cpu_peak() -> Optional[int]:
+    """Reset the peak resident set to the current one; return the current one (KiB), or None
+    where the kernel does not offer it (then CPU memory is not measured)."""
+    try:
+        with open('/proc/self/clear_refs', 'w', encoding='ascii') as f:
+            f.write('5')
+    except OSError:
+        return None
+    return _proc_status_kib('VmRSS')
+
+
+def free_memory_mib(device: torch.device) -> Optional[float]:
+    """Memory that a measurement may still take: free CUDA memory or ``MemAvailable``."""
+    if device.type == 'cuda':
+        return torch.cuda.mem_get_info(device)[0] / 2**20
+    try:
+        with open('/proc/meminfo', encoding='ascii') as f:
+            found = re.search(r'^MemAvailable:\s+(\d+) kB', f.read(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(found.group(1)) / 1024 if found else None
+
+
 def measure(loss_fn: Callable[[Tensor], Tensor], features: Tensor,
             repeats: int) -> Dict[str, Optional[float]]:
-    """Median forward+backward time (ms) and peak extra CUDA memory (MiB) of ``loss_fn``.
+    """Median forward+backward time (ms) and peak extra memory (MiB) of ``loss_fn``.
 
     Args:
         loss_fn (Callable): maps a leaf ``(N, D)`` tensor to a scalar loss.
@@ -62,7 +116,8 @@ def measure(loss_fn: Callable[[Tensor], Tensor], features: Tensor,
         repeats (int): timed repetitions after one warm-up.
 
     Returns:
-        dict: ``{'ms': float | None, 'mib': float | None}``; both None when out of memory.
+        dict: ``{'ms': float | None, 'mib': float | None}``; both None when out of memory,
+        ``mib`` None where memory cannot be measured.
     """
     device = features.device
     times: List[float] = []
@@ -74,6 +129,8 @@ def measure(loss_fn: Callable[[Tensor], Tensor], features: Tensor,
                 torch.cuda.empty_cache()
                 torch.cuda.reset_peak_memory_stats(device)
                 base = torch.cuda.memory_allocated(device)
+            else:
+                base = _reset_cpu_peak()
             _sync(device)
             start = time.perf_counter()
             loss_fn(leaf).backward()
@@ -81,11 +138,28 @@ def measure(loss_fn: Callable[[Tensor], Tensor], features: Tensor,
             if step:
                 times.append((time.perf_counter() - start) * 1e3)
             if device.type == 'cuda':
-                peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+                used = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+            else:
+                high = _proc_status_kib('VmHWM')
+                used = None if base is None or high is None else (high - base) / 1024
+            if used is not None:
+                peak = used if peak is None else max(peak, used)
     except torch.OutOfMemoryError:
         return {'ms': None, 'mib': None}
     times.sort()
     return {'ms': times[len(times) // 2], 'mib': peak}
+
+
+#: How each implementation's memory grows with N (for the skip guard).
+MEMORY_POWER = {'naive': 2, 'full': 2, 'chunked': 1}
+
+
+def predicted_mib(previous: Optional[Dict[str, object]], name: str, n: int) -> Optional[float]:
+    """Extrapolate ``name``'s peak memory at ``n`` from the previous row (None: unknown)."""
+    if previous is None or previous.get(f'{name}_mib') is None:
+        return None
+    scale = (n / previous['N'])**MEMORY_POWER[name]
+    return previous[f'{name}_mib'] * scale
 
 
 def run(sizes: Sequence[int],
@@ -94,8 +168,13 @@ def run(sizes: Sequence[int],
         chunk_size: int,
         repeats: int,
         device: torch.device,
-        seed: int = 0) -> List[Dict[str, object]]:
-    """Measure the three implementations for every N; returns one row per N."""
+        seed: int = 0,
+        memory_fraction: float = 0.7) -> List[Dict[str, object]]:
+    """Measure the three implementations for every N; returns one row per N.
+
+    An implementation predicted to need more than ``memory_fraction`` of the free memory is
+    skipped at that N (its cells are ``'skip'``, the reason in ``<name>_skip``).
+    """
     generator = torch.Generator().manual_seed(seed)
     rows = []
     for n in sizes:
@@ -113,6 +192,11 @@ def run(sizes: Sequence[int],
             ('full', lambda f: bdcl_loss(f, labels, taus, protos)),
             ('chunked', lambda f: bdcl_loss(f, labels, taus, protos, chunk_size=chunk_size)),
         ):
+            need, free = predicted_mib(rows[-1] if rows else None, name, n), free_memory_mib(device)
+            if need is not None and free is not None and need > memory_fraction * free:
+                row[f'{name}_ms'] = row[f'{name}_mib'] = 'skip'
+                row[f'{name}_skip'] = f'needs ~{need / 1024:.1f} GiB, {free / 1024:.1f} GiB free'
+                continue
             result = measure(fn, features, repeats)
             row[f'{name}_ms'] = result['ms']
             row[f'{name}_mib'] = result['mib']
@@ -120,26 +204,34 @@ def run(sizes: Sequence[int],
     return rows
 
 
-def _fmt(value: Optional[float], digits: int = 1) -> str:
+def _fmt(value: object, digits: int = 1) -> str:
+    if isinstance(value, str):
+        return value
     return '-' if value is None else f'{value:.{digits}f}'
 
 
-def _ratio(a: Optional[float], b: Optional[float]) -> str:
-    return '-' if a is None or b is None or b == 0 else f'{a / b:.2f}'
+def _ratio(a: object, b: object) -> str:
+    if not all(isinstance(v, float) for v in (a, b)) or b == 0:
+        return '-'
+    return f'{a / b:.2f}'
 
 
 def format_table(rows: Sequence[Dict[str, object]]) -> str:
-    """Render the rows as a plain-text table with chunked/naive and full/naive ratios."""
+    """Render the rows as a plain-text table with chunked/naive and full/naive ratios, and a
+    note under it for every skipped cell."""
     header = ('N', 'naive ms', 'naive MiB', 'full ms', 'full MiB', 'chunk ms', 'chunk MiB',
               'full/naive t', 'chunk/naive t', 'chunk/naive mem')
     lines = [' | '.join(f'{h:>10}' for h in header)]
+    notes = []
     for r in rows:
         cells = (str(r['N']), _fmt(r['naive_ms'], 2), _fmt(r['naive_mib']), _fmt(r['full_ms'], 2),
                  _fmt(r['full_mib']), _fmt(r['chunked_ms'], 2), _fmt(r['chunked_mib']),
                  _ratio(r['full_ms'], r['naive_ms']), _ratio(r['chunked_ms'], r['naive_ms']),
                  _ratio(r['chunked_mib'], r['naive_mib']))
         lines.append(' | '.join(f'{c:>10}' for c in cells))
-    return '\n'.join(lines)
+        notes += [f'skip: {name} at N={r["N"]} {r[f"{name}_skip"]}'
+                  for name in ('naive', 'full', 'chunked') if f'{name}_skip' in r]
+    return '\n'.join(lines + notes)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -171,11 +263,13 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Dict[str, object]]:
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     chunk = args.chunk_size or (64 if args.quick else 4096)
     repeats = args.repeats or (2 if args.quick else 5)
+    if device.type == 'cpu':
+        _map_large_cpu_blocks()
     rows = run(sizes, args.dim, args.classes, chunk, repeats, device)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f'BDCL loss forward+backward on {name}: D={args.dim}, C={args.classes}, '
           f'chunk_size={chunk}, median of {repeats}; memory is the peak above the inputs '
-          f'(CUDA only)')
+          f'({"CUDA allocator" if device.type == "cuda" else "peak resident set, VmHWM"})')
     print(format_table(rows))
     return rows
 
