@@ -3,13 +3,12 @@
     python benchmarks/render_readme.py [--readme README.md] [--results-dir docs/results] [--check]
 
 Only the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` is replaced. Inputs:
-``cls_results.json``, ``seg_results.json`` (also in ``cls_*`` / ``seg_*`` sub-folders: other
-schedules), ``cost_seg_step.md``, ``cost_loss.md`` and the figures
+``cls_results.json``, ``seg_results.json`` (and those of the ``cls_*`` / ``seg_*`` sub-folders
+that hold one: other schedules), ``cost_seg_step.md``, ``cost_loss.md`` and the figures
 they name; a missing file is reported as not run. ``--check`` exits 1 when the block is stale.
 """
 import argparse
 import glob
-import os
 import os.path as osp
 import re
 import sys
@@ -148,11 +147,11 @@ def render_block(results_dir: str, readme_dir: str) -> str:
         ''
     ]
     lines += cls_section(results_dir, readme_dir)
-    for cls_dir in sorted(glob.glob(osp.join(results_dir, 'cls_*', ''))):
-        lines += cls_section(cls_dir.rstrip(os.sep), readme_dir)
+    for cls_dir in sorted(glob.glob(osp.join(results_dir, 'cls_*', 'cls_results.json'))):
+        lines += cls_section(osp.dirname(cls_dir), readme_dir)
     lines += seg_section(results_dir, readme_dir)
-    for seg_dir in sorted(glob.glob(osp.join(results_dir, 'seg_*', ''))):
-        lines += seg_section(seg_dir.rstrip(os.sep), readme_dir)
+    for seg_dir in sorted(glob.glob(osp.join(results_dir, 'seg_*', 'seg_results.json'))):
+        lines += seg_section(osp.dirname(seg_dir), readme_dir)
     lines += cost_section(results_dir, readme_dir)
     lines += paper_section()
     return '\n'.join(lines).rstrip() + '\n'

@@ -88,3 +88,23 @@ def test_render_replaces_only_the_block(results, tmp_path):
 def test_replace_block_needs_markers():
     with pytest.raises(ValueError, match='exactly one'):
         replace_block('no markers', 'x')
+
+
+def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
+    out, settings = results
+    aggregate(str(out), settings, ['ce_crt', 'bdcl_crt'], ['hard-tail'], [0, 1, 2],
+              str(out / 'work'))
+    longer = plan.Settings(epochs_stage1=100, extra={'tdl_lr': 3e-5})
+    sub = out / 'cls_epochs100'
+    _method(sub, 'ce_crt', 0, 70.0, 30.0, longer)
+    aggregate(str(sub), longer, ['ce_crt'], ['hard-tail'], [0], str(out / 'work100'))
+    (out / 'cls_unfinished').mkdir()
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'{START}\n{END}\n')
+    assert render_main(['--readme', str(readme), '--results-dir', str(out)]) == 0
+    block = readme.read_text()
+    assert 'CPU-sized, 20-epoch stage 1)' in block
+    assert 'CPU-sized, 100-epoch stage 1, tdl_lr 3e-05)' in block
+    assert '| CE + cRT | 0 | 70.00 |' in block
+    assert '--epochs-stage1 100' in block and '--tdl-lr 3e-05' in block
+    assert 'Classification:** not run' not in block and 'cls_unfinished' not in block
