@@ -50,7 +50,16 @@ def load_config(path: str,
 
 
 def amp_optim_wrapper(optim_wrapper: ConfigDict) -> ConfigDict:
-    """Turn an ``OptimWrapper`` config into a dynamic-loss-scale ``AmpOptimWrapper``."""
+    """Turn an ``OptimWrapper`` config into a dynamic-loss-scale ``AmpOptimWrapper``.
+
+    Raises:
+        ValueError: on a machine without CUDA (mmengine's ``AmpOptimWrapper`` would stop with a
+            bare assertion), or for another optimizer wrapper type.
+    """
+    if not torch.cuda.is_available():
+        raise ValueError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper), and none is '
+                         'visible here; train without --amp on CPU (the BDCL loss computes in '
+                         'float32 either way).')
     wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
     if wrapper_type == 'AmpOptimWrapper':
         return optim_wrapper

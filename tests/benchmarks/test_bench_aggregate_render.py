@@ -108,3 +108,7 @@ def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     assert '| CE + cRT | 0 | 70.00 |' in block
     assert '--epochs-stage1 100' in block and '--tdl-lr 3e-05' in block
     assert 'Classification:** not run' not in block and 'cls_unfinished' not in block
+    # the cross-run TDL table: the fixture's 'paper' rule (head hotter in every seed)
+    tdl = block.split('### TDL rules across the classification runs')[1]
+    assert '| hard-tail | paper | 0,1,2 | 6.00 ± 1.00 | 61.00 ± 1.00 |' in tdl
+    assert '20 epochs, tdl_lr 3e-06' in tdl and '| yes |' in tdl

@@ -127,3 +127,28 @@ def test_check_hook_stops_a_plain_runner_before_the_first_iteration(tiny):
     with pytest.raises(ValueError, match=expected):
         runner.train()
     assert runner.iter == 0 and not list((root / 'hooked').glob('*.pth'))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU message')
+def test_amp_without_a_gpu_says_so_before_training(tiny):
+    root, config = tiny
+    proc = run_tool('train.py', config, '--work-dir', root / 'amp', '--amp', cwd=root)
+    assert proc.returncode != 0
+    assert '--amp needs a CUDA GPU' in proc.stderr
+    assert not (root / 'amp').exists() or not list((root / 'amp').glob('*.pth'))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='AMP trains on a CUDA GPU')
+def test_amp_training_keeps_the_contrast_state_in_float32(tiny):
+    root, config = tiny
+    work = root / 'amp'
+    train = run_tool('train.py', config, '--work-dir', work, '--amp', cwd=root)
+    log = train.stdout + train.stderr
+    assert train.returncode == 0, log[-6000:]
+    assert 'decode_1.loss_bdcl' in log and 'nan' not in log.lower()
+    state = safe_torch_load(str(work / 'iter_3.pth'), map_location='cpu')['state_dict']
+    prefix = 'decode_head.1.loss_contrast.'
+    assert state[prefix + 'log_tau'].dtype == torch.float32
+    assert state[prefix + 'prototypes'].dtype == torch.float32
+    assert torch.isfinite(state[prefix + 'log_tau']).all()
+    assert state[prefix + 'prototype_valid'].any()
