@@ -112,3 +112,8 @@ def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     tdl = block.split('### TDL rules across the classification runs')[1]
     assert '| hard-tail | paper | 0,1,2 | 6.00 ± 1.00 | 61.00 ± 1.00 |' in tdl
     assert '20 epochs, tdl_lr 3e-06' in tdl and '| yes |' in tdl
+
+
+def test_the_committed_readme_matches_the_committed_results():
+    """README's results block is what benchmarks/render_readme.py makes of docs/results."""
+    assert render_main(['--check']) == 0, 'run: python benchmarks/render_readme.py'
