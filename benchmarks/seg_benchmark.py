@@ -1,7 +1,7 @@
 """Segmentation benchmark on synthetic thyroid ultrasound: CE vs SCL vs BDCL (and ablations).
 
-    python benchmarks/seg_benchmark.py                        # CPU-sized sweep, seeds 0,1
-    python benchmarks/seg_benchmark.py --methods ce,bdcl --seeds 0,1,2 --iters 400
+    python benchmarks/seg_benchmark.py                        # CPU-sized sweep: 400 iterations, seeds 0,1
+    python benchmarks/seg_benchmark.py --methods ce,bdcl --seeds 0,1,2 --iters 1000
     python benchmarks/seg_benchmark.py --aggregate-only
     python benchmarks/seg_benchmark.py --quick --work-dir /tmp/s --results-dir /tmp/s/results
 
@@ -56,9 +56,9 @@ class SegSettings:
     num_train: int = 80
     num_val: int = 20
     data_seed: int = 0
-    iters: int = 120
+    iters: int = 400
     batch: int = 4
-    warmup: int = 40
+    warmup: int = 100
 
     def key(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
