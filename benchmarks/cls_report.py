@@ -54,7 +54,9 @@ def table_data(methods: List[dict]) -> Dict[str, Dict[str, dict]]:
 def verdict(rows: Dict[str, dict]) -> dict:
     """BDCL + cRT against the strongest baseline on each verdict metric."""
     if plan.BDCL_METHOD not in rows:
-        return {'status': 'BDCL + cRT not run'}
+        return {'status': f'{plan.METHODS[plan.BDCL_METHOD].label} not run'}
+    if not any(b in rows for b in plan.BASELINES):
+        return {'status': 'no baseline in this run (a comparison of BDCL variants)'}
     ours = rows[plan.BDCL_METHOD]['metrics']
     per_metric = {}
     for metric in plan.VERDICT_METRICS:
@@ -89,9 +91,10 @@ def verdict_text(order: str, result: dict) -> str:
             judged = ('higher mean but within the seed spread'
                       if v['higher_mean'] else 'not beaten (lower mean)')
         parts.append(f'{label}: BDCL {v["bdcl"]:.2f} vs {base} {v["baseline_mean"]:.2f}, {judged}')
-    head = ('BDCL + cRT **beat** the strongest baseline beyond the seed spread on '
+    ours = plan.METHODS[plan.BDCL_METHOD].label
+    head = (f'{ours} **beat** the strongest baseline beyond the seed spread on '
             f'{wins} of {len(result["metrics"])} metrics' if wins else
-            'BDCL + cRT **did not beat** the strongest baseline beyond the seed spread on any '
+            f'{ours} **did not beat** the strongest baseline beyond the seed spread on any '
             'metric')
     return f'- **{order}**: {head}. ' + '; '.join(parts) + '.'
 

@@ -37,11 +37,14 @@ METHODS: Dict[str, dict] = {
     'ce': dict(label='OCR + CE', config=CE_CFG, options={}),
     'scl': dict(label='OCR + SCL', config=BDCL_CFG,
                 options={LOSS + 'tdl': 'none', LOSS + 'use_prototypes': False}),
-    'bdcl': dict(label='OCR + BDCL (TDL paper)', config=BDCL_CFG, options={}),
+    'bdcl': dict(label='OCR + BDCL (TDL ascent, default)', config=BDCL_CFG,
+                 options={LOSS + 'tdl': 'ascent'}),
+    'bdcl_paper': dict(label='OCR + BDCL (TDL paper)', config=BDCL_CFG,
+                       options={LOSS + 'tdl': 'paper'}),
     'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
                         options={LOSS + 'tdl': 'none'}),
     'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
-                        options={LOSS + 'use_prototypes': False}),
+                        options={LOSS + 'tdl': 'ascent', LOSS + 'use_prototypes': False}),
 }
 CLASSES = ('background', 'benign', 'malignant')
 
@@ -257,7 +260,7 @@ def parse_args(argv=None):
     d = SegSettings()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_wo_tdl,bdcl_wo_hep')
+    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_paper,bdcl_wo_tdl,bdcl_wo_hep')
     p.add_argument('--seeds', default='0,1')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))

@@ -53,7 +53,7 @@ model = dict(decode_head=[
         loss_contrast=dict(
             type='BDCLLoss',
             loss_weight=0.1,
-            tdl='paper',  # Temperature Dynamic Learning; 'none' = fixed temperatures
+            tdl='ascent',  # Temperature Dynamic Learning (docs/tdl_rule_choice.md); 'none' = fixed
             tau_init=0.1,
             tau_min=0.03,
             tau_max=1.0,

@@ -21,9 +21,9 @@ def _method(results, method, seed, acc, few, settings):
 
 
 def _stage1(results, seed, taus, settings):
-    write_json(plan.stage1_result_path(str(results), 'hard-tail', 'bdcl', seed),
-               dict(kind='stage1', key='bdcl', order='hard-tail', seed=seed,
-                    settings=settings.as_dict(), settings_key=settings.key(), tdl='paper',
+    write_json(plan.stage1_result_path(str(results), 'hard-tail', 'bdcl_ascent', seed),
+               dict(kind='stage1', key='bdcl_ascent', order='hard-tail', seed=seed,
+                    settings=settings.as_dict(), settings_key=settings.key(), tdl='ascent',
                     work_dir='nowhere', checkpoint='nowhere.pth', metrics={},
                     curves={'train': {'iter': list(range(1, 21)), 'epoch': [1] * 20,
                                       'loss': [5.0 - 0.1 * i for i in range(20)]},
@@ -38,7 +38,7 @@ def results(tmp_path):
     out = tmp_path / 'results'
     for seed, (a_ce, a_bdcl) in enumerate([(50.0, 60.0), (51.0, 61.0), (52.0, 62.0)]):
         _method(out, 'ce_crt', seed, a_ce, 10.0 + seed, settings)
-        _method(out, 'bdcl_crt', seed, a_bdcl, 5.0 + seed, settings)
+        _method(out, 'bdcl_ascent_crt', seed, a_bdcl, 5.0 + seed, settings)
         # head classes (large counts) hotter than tail classes in every seed
         _stage1(out, seed, [0.05 + 0.0001 * c + 0.001 * seed for c in COUNTS], settings)
     # a result with other settings is ignored
@@ -48,17 +48,17 @@ def results(tmp_path):
 
 def test_aggregate_tables_verdict_and_temperatures(results):
     out, settings = results
-    summary = aggregate(str(out), settings, ['ce_crt', 'scl_crt', 'bdcl_crt'], ['hard-tail'],
+    summary = aggregate(str(out), settings, ['ce_crt', 'scl_crt', 'bdcl_ascent_crt'], ['hard-tail'],
                         [0, 1, 2], str(out / 'work'))
     rows = summary['tables']['hard-tail']
-    assert set(rows) == {'ce_crt', 'bdcl_crt'}
-    assert rows['bdcl_crt']['metrics']['acc']['mean'] == pytest.approx(61.0)
-    assert rows['bdcl_crt']['metrics']['acc']['std'] == pytest.approx(1.0)
+    assert set(rows) == {'ce_crt', 'bdcl_ascent_crt'}
+    assert rows['bdcl_ascent_crt']['metrics']['acc']['mean'] == pytest.approx(61.0)
+    assert rows['bdcl_ascent_crt']['metrics']['acc']['std'] == pytest.approx(1.0)
     verdict = summary['verdict']['hard-tail']['metrics']
     assert verdict['acc']['beats_beyond_spread'] is True
     assert verdict['few_shot_acc']['beats_beyond_spread'] is False
     assert summary['not_run'] == ['hard-tail / SCL + cRT / seeds 0,1,2']
-    temps = summary['temperatures']['hard-tail']['paper']
+    temps = summary['temperatures']['hard-tail']['ascent']
     assert temps['head_hotter_than_tail'] is True
     assert temps['spearman_count_tau']['mean'] == pytest.approx(1.0)
     md = (out / 'cls_results.md').read_text()
@@ -81,7 +81,7 @@ def test_render_replaces_only_the_block(results, tmp_path):
     assert 'old text' not in block
     assert '84.57' in block and '86.89' in block and 'paper' in block
     assert 'no GPU' in block and 'Segmentation:** not run' in block
-    assert '| BDCL + cRT (TDL paper) | 0,1,2 | 61.00 ± 1.00 |' in block
+    assert '| BDCL + cRT (TDL ascent, default) | 0,1,2 | 61.00 ± 1.00 |' in block
     assert render_main(['--readme', str(readme), '--results-dir', str(out), '--check']) == 0
 
 
@@ -92,7 +92,7 @@ def test_replace_block_needs_markers():
 
 def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     out, settings = results
-    aggregate(str(out), settings, ['ce_crt', 'bdcl_crt'], ['hard-tail'], [0, 1, 2],
+    aggregate(str(out), settings, ['ce_crt', 'bdcl_ascent_crt'], ['hard-tail'], [0, 1, 2],
               str(out / 'work'))
     longer = plan.Settings(epochs_stage1=100, extra={'tdl_lr': 3e-5})
     sub = out / 'cls_epochs100'
@@ -108,9 +108,9 @@ def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     assert '| CE + cRT | 0 | 70.00 |' in block
     assert '--epochs-stage1 100' in block and '--tdl-lr 3e-05' in block
     assert 'Classification:** not run' not in block and 'cls_unfinished' not in block
-    # the cross-run TDL table: the fixture's 'paper' rule (head hotter in every seed)
+    # the cross-run TDL table: the fixture's 'ascent' rule (head hotter in every seed)
     tdl = block.split('### TDL rules across the classification runs')[1]
-    assert '| hard-tail | paper | 0,1,2 | 6.00 ± 1.00 | 61.00 ± 1.00 |' in tdl
+    assert '| hard-tail | ascent | 0,1,2 | 6.00 ± 1.00 | 61.00 ± 1.00 |' in tdl
     assert '20 epochs, tdl_lr 3e-06' in tdl and '| yes |' in tdl
 
 
