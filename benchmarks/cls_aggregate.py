@@ -1,5 +1,4 @@
 """Write ``cls_results.{json,md}``, ``tdl_rule.md`` and the classification figures."""
-import inspect
 import os
 import os.path as osp
 import shutil
@@ -66,12 +65,6 @@ def reproduce_lines(settings: plan.Settings, methods: Sequence[str], orders: Seq
         f'python benchmarks/cls_benchmark.py --aggregate-only {matrix} {flags}   # tables and '
         'figures from the run JSONs',
     ]
-
-
-def default_tdl() -> str:
-    """BDCLLoss's default temperature rule."""
-    from bdcl_mm.models.losses.bdcl_loss import BDCLLoss
-    return inspect.signature(BDCLLoss.__init__).parameters['tdl'].default
 
 
 def tdl_markdown(temps: Dict[str, dict], tables: dict, results_dir: str,
@@ -148,7 +141,7 @@ def tdl_markdown(temps: Dict[str, dict], tables: dict, results_dir: str,
                                  'others beyond the seed spread at this size; tail accuracy '
                                  'does not decide, so the choice rests on the temperatures '
                                  '(the paper\'s head-hotter-than-tail claim, below). The '
-                                 f'default is `tdl=\'{default_tdl()}\'`: see '
+                                 f'default is `tdl=\'{plan.bdcl_loss_default("tdl")}\'`: see '
                                  'docs/tdl_rule_choice.md.')
         for rule, t in rules.items():
             claim = ('head classes end hotter than tail classes, as the paper\'s figure shows'

@@ -126,12 +126,17 @@ class Settings:
         """The temperature step size of the TDL runs: ``--tdl-lr`` or BDCLLoss's default."""
         if 'tdl_lr' in self.extra:
             return float(self.extra['tdl_lr'])
-        from bdcl_mm.models.losses.bdcl_loss import BDCLLoss
-        return inspect.signature(BDCLLoss.__init__).parameters['tdl_lr'].default
+        return bdcl_loss_default('tdl_lr')
 
     def val_interval(self) -> int:
         """Stage-1 validation interval giving about ``val_points_stage1`` points."""
         return max(1, self.epochs_stage1 // max(1, self.val_points_stage1))
+
+
+def bdcl_loss_default(name: str):
+    """The default of ``BDCLLoss``'s argument ``name`` (e.g. ``'tdl'``, ``'tdl_lr'``)."""
+    from bdcl_mm.models.losses.bdcl_loss import BDCLLoss
+    return inspect.signature(BDCLLoss.__init__).parameters[name].default
 
 
 def data_root(data_dir: str, order: str, settings: Settings) -> str:

@@ -56,3 +56,8 @@ def test_reproduce_lines_name_the_folder_and_the_tdl_lr(tmp_path):
     args = parse_args(run.split('cls_benchmark.py ')[1].split())
     assert settings_of(args).key() == settings.key()
     assert '--aggregate-only' in lines[1]
+
+
+def test_the_verdict_row_uses_the_loss_default_rule():
+    rule = plan.bdcl_loss_default('tdl')
+    assert plan.STAGE1[plan.METHODS[plan.BDCL_METHOD].stage1]['tdl'] == rule
