@@ -74,7 +74,8 @@ def _map_large_cpu_blocks() -> None:
 
     By default glibc raises its mmap threshold after large frees and then recycles freed heap
     memory, which the resident set does not show; with a fixed threshold the peak resident set
-    follows the tensors alive at once. A no-op where glibc is not the C library.
+    follows the tensors alive at once. Call it first thing in a fresh process: heap memory freed
+    before the call can still be reused. A no-op where glibc is not the C library.
     """
     try:
         libc = ctypes.CDLL('libc.so.6')
