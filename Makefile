@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.stamp
 
-.PHONY: setup test demo benchmark-cls benchmark-seg benchmark-cost benchmark-cpu results-readme clean-venv
+.PHONY: setup test demo benchmark-cls benchmark-cls-long benchmark-tdl benchmark-seg benchmark-cost benchmark-cpu results-readme clean-venv
 
 setup: $(STAMP)
 
@@ -26,6 +26,19 @@ BENCH_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 benchmark-cls: setup
 	$(BENCH_ENV) $(PY) benchmarks/cls_benchmark.py
+	$(PY) benchmarks/render_readme.py
+
+# The two classification studies beside the CPU-sized sweep: a 100-epoch stage 1 (convergence) and
+# the TDL rules with a ten times larger temperature step (docs/tdl_rule_choice.md).
+CLS_LONG := --orders hard-tail --methods ce,ce_crt,scl_crt,bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --epochs-stage1 100 --work-dir work_dirs/benchmarks/cls_e100 --results-dir docs/results/cls_epochs100
+CLS_TDL := --orders hard-tail --methods bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --tdl-lr 3e-5 --work-dir work_dirs/benchmarks/cls_tdl3e-5 --results-dir docs/results/cls_tdl_lr3e-5
+
+benchmark-cls-long: setup
+	$(BENCH_ENV) $(PY) benchmarks/cls_benchmark.py $(CLS_LONG)
+	$(PY) benchmarks/render_readme.py
+
+benchmark-tdl: setup
+	$(BENCH_ENV) $(PY) benchmarks/cls_benchmark.py $(CLS_TDL)
 	$(PY) benchmarks/render_readme.py
 
 benchmark-seg: setup
