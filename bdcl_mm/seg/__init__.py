@@ -2,17 +2,23 @@
 
 ``import bdcl_mm.seg`` (or ``custom_imports = dict(imports=['bdcl_mm.seg'])`` in a config) imports
 :mod:`bdcl_mm` first, so the root registrations (``BDCLLoss``, ``BDCLHook``) exist, then registers
-``BDCLOCRHead`` (mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg ``DATASETS``) and
-``SegNumClassesCheckHook`` (mmseg ``HOOKS``).
+``BDCLDecodeHead`` and ``BDCLOCRHead`` (mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg
+``DATASETS``) and ``SegNumClassesCheckHook`` (mmseg ``HOOKS``).
 """
 import bdcl_mm  # noqa: F401  (root registrations: BDCLLoss, BDCLHook, samplers)
+from .bdcl_decode_head import bdcl_head_class, build_bdcl_decode_head
+from .contrast_scope import SCOPES, gather_samples
+from .label_grid import labels_to_grid
 from .num_classes_check import (SegNumClassesCheckHook, check_config, check_num_classes,
                                 compare_num_classes)
 from .ocr_contrast_head import BDCLOCRHead
+from .pixel_contrast import PixelContrastMixin
 from .pixel_sampler import PixelSamples, sample_pixels, water_fill
 from .thyroid_us_dataset import ThyroidUSDataset
 
 __all__ = [
-    'BDCLOCRHead', 'PixelSamples', 'SegNumClassesCheckHook', 'ThyroidUSDataset', 'check_config',
-    'check_num_classes', 'compare_num_classes', 'sample_pixels', 'water_fill'
+    'BDCLOCRHead', 'PixelContrastMixin', 'PixelSamples', 'SCOPES', 'SegNumClassesCheckHook',
+    'ThyroidUSDataset', 'bdcl_head_class', 'build_bdcl_decode_head', 'check_config',
+    'check_num_classes', 'compare_num_classes', 'gather_samples', 'labels_to_grid',
+    'sample_pixels', 'water_fill'
 ]

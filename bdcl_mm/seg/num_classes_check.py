@@ -9,6 +9,7 @@ Two entry points sharing one comparison:
 """
 from typing import Iterator, Optional, Sequence, Tuple
 
+import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -16,6 +17,8 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import DATASETS, HOOKS
 
 from bdcl_mm.engine.config_checks import DATALOADER_KEYS, iter_datasets
+from bdcl_mm.models.losses import BDCLLoss
+from .model_checks import RECIPE, check_bdcl_placement, check_head_inputs
 
 
 def _heads(model_cfg: dict) -> Iterator[Tuple[str, dict]]:
@@ -93,14 +96,20 @@ def check_num_classes(cfg: Config, dataloaders: Sequence[str] = DATALOADER_KEYS)
 def check_config(cfg: Config) -> None:
     """The segmentation pre-flight checks ``tools/train.py`` and ``tools/test.py`` run on a config.
 
-    Currently :func:`check_num_classes` over every dataloader of the config.
+    :func:`~bdcl_mm.seg.model_checks.check_bdcl_placement` on the model, then
+    :func:`check_num_classes` over every dataloader of the config.
     """
+    check_bdcl_placement(cfg.get('model') or {})
     check_num_classes(cfg)
 
 
 @HOOKS.register_module()
 class SegNumClassesCheckHook(Hook):
     """Check the built model's decode/auxiliary heads against the dataloaders' classes.
+
+    It also rejects a ``BDCLLoss`` inside a head's ``loss_decode`` and, at ``before_train``,
+    heads whose ``in_channels`` do not fit the backbone features (one backbone forward of a
+    64x64 zero image in eval mode, no gradient).
 
     Runs at ``before_train``, ``before_val`` and ``before_test`` (for the dataloader of that
     stage); a mismatch raises ``ValueError`` before the first iteration.
@@ -119,11 +128,37 @@ class SegNumClassesCheckHook(Hook):
             model = model.module
         for name, module in model.named_modules():
             if isinstance(module, BaseDecodeHead):
+                if any(isinstance(loss, BDCLLoss) for loss in module.loss_decode.modules()):
+                    raise ValueError(f'{name}.loss_decode holds BDCLLoss, which takes pixel '
+                                     f'embeddings, not logits; {RECIPE}')
                 compare_num_classes(name, module.num_classes, module.out_channels,
                                     type(dataset).__name__, classes)
 
+    @staticmethod
+    def _check_head_inputs(runner) -> None:
+        model = runner.model
+        while is_model_wrapper(model):
+            model = model.module
+        heads = [(n, m) for n, m in model.named_modules() if isinstance(m, BaseDecodeHead)]
+        if not heads or not hasattr(model, 'extract_feat'):
+            return
+        param = next(model.parameters())
+        image = torch.zeros(1, 3, 64, 64, device=param.device, dtype=param.dtype)
+        training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                feats = model.extract_feat(image)
+        except RuntimeError:  # a backbone that does not take this probe: the heads will tell
+            return
+        finally:
+            model.train(training)
+        for name, head in heads:
+            check_head_inputs(name, head, feats)
+
     def before_train(self, runner) -> None:
         self._check(runner, runner.train_dataloader)
+        self._check_head_inputs(runner)
 
     def before_val(self, runner) -> None:
         self._check(runner, runner.val_dataloader)

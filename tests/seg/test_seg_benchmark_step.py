@@ -1,4 +1,5 @@
-"""tools/analysis/benchmark_seg_step.py --quick: both models step, the table and ratio print."""
+"""tools/analysis/benchmark_seg_step.py --quick: every model steps with CE and with BDCL, one table
+with the ratios."""
 import importlib.util
 import os.path as osp
 import re
@@ -14,26 +15,33 @@ def load_benchmark():
     return module
 
 
-def test_quick_cpu_benchmark_prints_side_by_side_table(capsys):
+def test_quick_cpu_benchmark_prints_one_row_per_model(capsys):
     bench = load_benchmark()
     results = bench.main(['--quick'])
     out = capsys.readouterr().out
-    assert list(results) == ['OCRHead + CE', 'BDCLOCRHead']
-    for res in results.values():
-        assert len(res['times_ms']) == 3 and all(t > 0 for t in res['times_ms'])
-        assert res['peak_gib'] is None  # CPU: no CUDA memory statistics
-    assert 'HRNetV2-W18S + OCR, batch 2, 64x64, device cpu' in out
-    ratio = float(re.search(r'ratio BDCL / CE \(median step time\): ([0-9.]+)', out).group(1))
-    medians = [sorted(r['times_ms'])[1] for r in results.values()]
-    assert abs(ratio - medians[1] / medians[0]) < 1e-3
+    labels = ['HRNetV2-W18S + OCR', 'UNet-S5-D16 + FCN', 'DeepLabV3+ R-50-D8', 'SegFormer MiT-B0']
+    assert list(results) == labels
+    assert 'batch 2, 64x64, device cpu' in out
+    for label, res in results.items():
+        assert list(res) == ['CE', 'BDCL']
+        for times in (res['CE']['times_ms'], res['BDCL']['times_ms']):
+            assert len(times) == 3 and all(t > 0 for t in times)
+        assert res['CE']['peak_gib'] is None  # CPU: no CUDA memory statistics
+        row = re.search(rf'\| {re.escape(label)} \| [0-9.]+ \| [0-9.]+ \| ([0-9.]+) \|', out)
+        assert abs(float(row.group(1)) - bench.ratio(res)) < 1e-3
+    headline = re.search(r'ratio BDCL / CE \(median step time\): ([0-9.]+) \(HRNetV2-W18S', out)
+    assert abs(float(headline.group(1)) - bench.ratio(results[labels[0]])) < 1e-3
 
 
-def test_model_configs_share_everything_but_the_head():
+def test_model_configs_share_everything_but_the_bdcl_term():
     bench = load_benchmark()
-    ce, bdcl = bench.model_configs(bench.CONFIG, 'w18', 256)
+    ce, bdcl = bench.model_configs('hrnet_ocr', 'w18', 256)
     assert ce.decode_head[1].type == 'OCRHead' and bdcl.decode_head[1].type == 'BDCLOCRHead'
-    assert not set(bench.BDCL_ONLY_KEYS) & set(ce.decode_head[1])
+    assert 'loss_contrast' not in ce.decode_head[1] and 'max_views' not in ce.decode_head[1]
     assert bdcl.decode_head[1].contrast_warmup_iters == 0
     assert ce.backbone == bdcl.backbone and ce.decode_head[0] == bdcl.decode_head[0]
     assert ce.backbone.extra.stage4.num_channels == (18, 36, 72, 144)
     assert ce.data_preprocessor.size == (256, 256)
+    ce, bdcl = bench.model_configs('segformer', 'w48', 64)
+    assert ce.decode_head.type == 'SegformerHead' and bdcl.decode_head.type == 'BDCLDecodeHead'
+    assert ce.backbone.init_cfg is None and 'auxiliary_head' not in ce

@@ -11,7 +11,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import bdcl_mm.seg  # noqa: F401
-from bdcl_mm.seg import BDCLOCRHead
+from bdcl_mm.seg import BDCLOCRHead, labels_to_grid
 
 CHANNELS = [8, 16, 32, 64]
 NORM = dict(type='SyncBN', requires_grad=True)
@@ -195,13 +195,12 @@ def test_hard_pixels_reach_the_loss_as_predictions():
     feats, prev, samples = head_inputs()
     x = head._transform_inputs(feats)
     with torch.no_grad():
-        logits = head._decode(x, prev)
+        logits = head.forward(feats, prev)
     torch.manual_seed(123)
     drawn = head.sample(x, logits, samples)
-    # the drawn labels are the nearest-resized labels, predictions the head's argmax
-    grid = torch.nn.functional.interpolate(
-        torch.stack([s.gt_sem_seg.data for s in samples]).float(), size=x.shape[2:],
-        mode='nearest')[:, 0].long().reshape(-1)
+    # the drawn labels are each grid cell's majority label, predictions the head's argmax
+    grid = labels_to_grid(torch.stack([s.gt_sem_seg.data for s in samples]), x.shape[2:],
+                          3).reshape(-1)
     assert torch.equal(drawn.labels, grid[drawn.index])
     assert torch.equal(drawn.preds, logits.argmax(1).reshape(-1)[drawn.index])
     assert (drawn.labels != 255).all() and (drawn.labels == 2).any()  # the 5x5 nodule survives
