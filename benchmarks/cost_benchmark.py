@@ -1,4 +1,5 @@
-"""Cost of BDCL: segmentation step time BDCL-OCR / OCR-CE, and the loss's time / memory against N.
+"""Cost of BDCL: segmentation step time BDCL / CE for every supported model, and the loss's time /
+memory against N beside pytorch-metric-learning's SupConLoss.
 
     python benchmarks/cost_benchmark.py                # CPU-sized (2 threads): W18-small, 128x128
     python benchmarks/cost_benchmark.py --device cuda --full   # the DESIGN.md setting on a GPU
@@ -33,11 +34,16 @@ def commands(args) -> dict:
         loss = ['--device', args.device]
     else:
         step = ['--device', args.device, '--arch', 'w18s', '--batch', '2', '--size', '128',
-                '--reps', '6', '--warmup', '2']
+                '--reps', '5', '--warmup', '1']
         loss = ['--device', args.device, '--sizes', '1024', '2048', '4096', '8192', '16384',
                 '32768', '--chunk-size', '1024', '--repeats', '2']
+    if args.models:
+        step += ['--models'] + list(args.models)
+    if args.amp:
+        step.append('--amp')
     return {
-        'seg_step': [py, 'tools/analysis/benchmark_seg_step.py'] + step,
+        'seg_step_amp' if args.amp else 'seg_step': [py, 'tools/analysis/benchmark_seg_step.py'] +
+        step,
         'loss': [py, 'tools/analysis/benchmark_loss.py'] + loss,
     }
 
@@ -50,15 +56,20 @@ def machine() -> str:
 
 
 TITLES = {
-    'seg_step': ('Cost: segmentation training step, BDCL-OCR against OCR-CE',
-                 'The ratio line is the headline: DESIGN.md asks for at most 1.05x with '
-                 'HRNetV2-W48, batch 8, 512x512 on a GPU. CPU timings on a shared 2-core machine '
-                 'are noisy; the two models are stepped alternately in one process so the ratio '
-                 'is fair.'),
+    'seg_step': ('Cost: segmentation training step, CE + BDCL against CE, every supported model',
+                 'One row per model: its shipped BDCL config against the same config without the '
+                 'BDCL term, same weights, stepped alternately in one process so the ratio is '
+                 'fair. DESIGN.md asks for at most 1.05x with HRNetV2-W48 + OCR, batch 8, '
+                 '512x512 on a GPU. CPU timings on a shared 2-core machine are noisy.'),
+    'seg_step_amp': ('Cost: segmentation training step with AMP (fp16 autocast), CE + BDCL '
+                     'against CE', 'As the fp32 table, every step under mmengine\'s '
+                     'AmpOptimWrapper.'),
     'loss': ('Cost: BDCL loss time and memory against N, chunked against unchunked',
              'Forward + backward of the loss alone, N anchors of D = 256 in 3 classes. "naive" '
              'is the usual masked (N, N) SupCon, the quadratic-memory baseline; "full" is BDCL '
-             'on the full matrix, "chunk" BDCL streamed in anchor chunks. Memory is the peak '
+             'on the full matrix, "chunk" BDCL streamed in anchor chunks, "pml" '
+             'pytorch-metric-learning\'s SupConLoss ("pml-ours": its value minus ours at equal '
+             'temperatures and no prototypes). Memory is the peak '
              'above the inputs: the CUDA allocator\'s on a GPU, the peak resident set (VmHWM, '
              'large blocks mapped and unmapped directly) on CPU. A cell marked skip would not '
              'have fitted in the free memory (extrapolated from the previous N).'),
@@ -72,11 +83,14 @@ def main(argv=None) -> int:
     p.add_argument('--full', action='store_true', help='the DESIGN.md GPU setting')
     p.add_argument('--quick', action='store_true', help='smoke run (the scripts\' --quick)')
     p.add_argument('--only', choices=('seg_step', 'loss'), help='run one of the two')
+    p.add_argument('--amp', action='store_true', help='step benchmark under AMP (CUDA only); '
+                   'writes cost_seg_step_amp.md')
+    p.add_argument('--models', nargs='+', help='models of the step benchmark (default: all)')
     p.add_argument('--results-dir', default=RESULTS_DIR)
     args = p.parse_args(argv)
     failed = 0
     for name, cmd in commands(args).items():
-        if args.only and name != args.only:
+        if args.only and not name.startswith(args.only):
             continue
         where = machine()
         log = osp.join(args.results_dir, 'logs', f'cost_{name}.log')

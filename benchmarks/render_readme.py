@@ -153,12 +153,17 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
     return out
 
 
-def cost_section(results_dir: str, readme_dir: str) -> List[str]:
-    out = ['### Cost', '']
-    for name, what in (('cost_seg_step.md', 'segmentation step'), ('cost_loss.md', 'loss vs N')):
+COST_FILES = (('cost_seg_step.md', 'segmentation step'),
+              ('cost_seg_step_amp.md', 'segmentation step, AMP'), ('cost_loss.md', 'loss vs N'))
+
+
+def cost_section(results_dir: str, readme_dir: str, title: str = 'Cost') -> List[str]:
+    out = [f'### {title}', '']
+    for name, what in COST_FILES:
         path = osp.join(results_dir, name)
         if not osp.isfile(path):
-            out.append(f'- {what}: not run.')
+            if name != 'cost_seg_step_amp.md':
+                out.append(f'- {what}: not run.')
             continue
         with open(path, encoding='utf-8') as f:
             text = f.read()
@@ -168,7 +173,28 @@ def cost_section(results_dir: str, readme_dir: str) -> List[str]:
         out.append(f'- {what}: {summary}table in [{_link(results_dir, readme_dir, name)}]'
                    f'({_link(results_dir, readme_dir, name)})' +
                    (f' (`{command.group(1)}`)' if command else '') + '.')
+        tables = markdown_tables(text)
+        if tables:
+            out += [''] + tables + ['']
     return out + ['']
+
+
+def markdown_tables(text: str) -> List[str]:
+    """The markdown tables of a results file (runs of lines starting with ``|``), each preceded
+    by the line above it when that line is a caption ending with ``:``."""
+    lines = text.splitlines()
+    out: List[str] = []
+    for i, line in enumerate(lines):
+        if not line.startswith('|'):
+            continue
+        if i == 0 or not lines[i - 1].startswith('|'):
+            caption = lines[i - 2] if i >= 2 and not lines[i - 1].strip() else lines[i - 1]
+            if out:
+                out.append('')
+            if caption.rstrip().endswith(':') or caption.rstrip().endswith(')'):
+                out += [caption.strip(), '']
+        out.append(line)
+    return out
 
 
 def paper_section() -> List[str]:
@@ -203,6 +229,9 @@ def render_block(results_dir: str, readme_dir: str) -> str:
     for seg_dir in sorted(glob.glob(osp.join(results_dir, 'seg_*', 'seg_results.json'))):
         lines += seg_section(osp.dirname(seg_dir), readme_dir)
     lines += cost_section(results_dir, readme_dir)
+    gpu_dir = osp.join(results_dir, 'cost_gpu')
+    if osp.isdir(gpu_dir):
+        lines += cost_section(gpu_dir, readme_dir, 'Cost on a GPU (tools/analysis/gpu_check.sh)')
     lines += paper_section()
     return '\n'.join(lines).rstrip() + '\n'
 

@@ -19,7 +19,7 @@ import os.path as osp
 import shutil
 import sys
 from dataclasses import asdict, dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 if __package__ in (None, ''):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -45,7 +45,12 @@ METHODS: Dict[str, dict] = {
                         options={LOSS + 'tdl': 'none'}),
     'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
                         options={LOSS + 'tdl': 'ascent', LOSS + 'use_prototypes': False}),
+    'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
+                       config=BDCL_CFG, options={LOSS + 'tdl': 'ascent',
+                                                 'model.decode_head.1.scope': 'image'}),
 }
+#: (method, reference): paired mIoU differences reported when both ran with common seeds
+PAIRED = (('bdcl_image', 'bdcl'), )
 CLASSES = ('background', 'benign', 'malignant')
 
 
@@ -227,6 +232,26 @@ def seg_verdict(rows: dict) -> str:
             f'{text}.')
 
 
+def paired_difference(rows: dict, method: str, reference: str) -> Optional[str]:
+    """``method - reference`` mIoU over their common seeds: mean and 95% t-interval, or None."""
+    if method not in rows or reference not in rows:
+        return None
+    ours = dict(zip(rows[method]['seeds'], rows[method]['mIoU']))
+    theirs = dict(zip(rows[reference]['seeds'], rows[reference]['mIoU']))
+    seeds = sorted(set(ours) & set(theirs))
+    diffs = [ours[k] - theirs[k] for k in seeds]
+    if len(diffs) < 2:
+        return None
+    from scipy import stats
+    mean = sum(diffs) / len(diffs)
+    half = stats.t.ppf(0.975, len(diffs) - 1) * stats.sem(diffs)
+    verdict = ('interval excludes 0' if abs(mean) > half else 'interval includes 0: no '
+               'difference shown')
+    return (f'{rows[method]["label"]} minus {rows[reference]["label"]}, paired over seeds '
+            f'{",".join(map(str, seeds))}: mIoU {mean:+.2f} (95% CI {mean - half:+.2f} to '
+            f'{mean + half:+.2f}; {verdict}).')
+
+
 def seg_markdown(summary: dict) -> str:
     s = summary['settings']
     lines = [
@@ -246,7 +271,9 @@ def seg_markdown(summary: dict) -> str:
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in CLASSES] +
                     [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
     lines += [markdown_table(header, body) if body else 'No run finished.', '',
-              f'- {summary["verdict"]}', '']
+              f'- {summary["verdict"]}']
+    lines += [f'- {text}' for text in (paired_difference(summary['rows'], *pair)
+                                       for pair in PAIRED) if text] + ['']
     if summary.get('figures'):
         lines += ['Per-class temperatures of OCR + BDCL during training (BDCLHook):', '']
         lines += [f'![{osp.basename(f)}]({f})' for f in summary['figures']] + ['']

@@ -1,8 +1,13 @@
 """Cost of the BDCL loss (forward + backward) against the number of anchors N.
 
 Measures, side by side in one run, a naive full-matrix SupCon (the usual masked ``(N, N)``
-implementation), BDCL on the full matrix (``chunk_size=None``) and BDCL chunked (streaming
-log-sum-exp, memory linear in N), all with prototypes and per-class temperatures for BDCL.
+implementation), BDCL on the full matrix (``chunk_size=None``), BDCL chunked (streaming
+log-sum-exp, memory linear in N), all with prototypes and per-class temperatures for BDCL, and
+pytorch-metric-learning's ``SupConLoss`` (``pml``, the off-the-shelf peer; install it with
+``pip install -r requirements/benchmark.txt``, else its cells read ``n/a``). The ``pml-ours``
+column is ``|SupConLoss - BDCL|`` at one temperature for all classes and no prototypes, where the
+two are the same loss (neither has SupContrast's ``tau / base_tau`` factor). Under the N table, a
+markdown table compares the three losses at the largest N.
 
 Examples::
 
@@ -27,6 +32,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from bdcl_mm.models.losses.functional import bdcl_loss
+
+try:
+    from pytorch_metric_learning.losses import SupConLoss
+except ImportError:  # a benchmark requirement (requirements/benchmark.txt), not a runtime one
+    SupConLoss = None
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
 FULL_SIZES = (1024, 2048, 4096, 8192, 16384, 32768)
@@ -53,6 +63,12 @@ def naive_supcon(features: Tensor, labels: Tensor, tau: float) -> Tensor:
     n_pos = positive.sum(dim=1)
     mean_log_prob = (log_prob * positive).sum(dim=1) / n_pos.clamp(min=1)
     return -mean_log_prob[n_pos > 0].mean()
+
+
+def pml_supcon(tau: float) -> Optional[Callable[[Tensor, Tensor], Tensor]]:
+    """pytorch-metric-learning's ``SupConLoss(temperature=tau)`` as ``(features, labels) ->
+    loss``, or None when the package is not installed."""
+    return None if SupConLoss is None else SupConLoss(temperature=tau)
 
 
 def _sync(device: torch.device) -> None:
@@ -152,12 +168,13 @@ def measure(loss_fn: Callable[[Tensor], Tensor], features: Tensor,
 
 
 #: How each implementation's memory grows with N (for the skip guard).
-MEMORY_POWER = {'naive': 2, 'full': 2, 'chunked': 1}
+MEMORY_POWER = {'naive': 2, 'full': 2, 'chunked': 1, 'pml': 2}
+IMPLEMENTATIONS = ('naive', 'full', 'chunked', 'pml')
 
 
 def predicted_mib(previous: Optional[Dict[str, object]], name: str, n: int) -> Optional[float]:
     """Extrapolate ``name``'s peak memory at ``n`` from the previous row (None: unknown)."""
-    if previous is None or previous.get(f'{name}_mib') is None:
+    if previous is None or not isinstance(previous.get(f'{name}_mib'), float):
         return None
     scale = (n / previous['N'])**MEMORY_POWER[name]
     return previous[f'{name}_mib'] * scale
@@ -188,11 +205,16 @@ def run(sizes: Sequence[int],
         taus = (0.05 + 0.1 * torch.rand(num_classes, generator=generator)).to(device)
         protos = F.normalize(torch.randn(num_classes, dim, generator=generator), dim=1).to(device)
         row: Dict[str, object] = {'N': n}
+        supcon = pml_supcon(0.1)
         for name, fn in (
             ('naive', lambda f: naive_supcon(f, labels, 0.1)),
             ('full', lambda f: bdcl_loss(f, labels, taus, protos)),
             ('chunked', lambda f: bdcl_loss(f, labels, taus, protos, chunk_size=chunk_size)),
+            ('pml', None if supcon is None else lambda f: supcon(f, labels)),
         ):
+            if fn is None:
+                row[f'{name}_ms'] = row[f'{name}_mib'] = 'n/a'
+                continue
             need, free = predicted_mib(rows[-1] if rows else None, name, n), free_memory_mib(device)
             if need is not None and free is not None and need > memory_fraction * free:
                 row[f'{name}_ms'] = row[f'{name}_mib'] = 'skip'
@@ -201,6 +223,12 @@ def run(sizes: Sequence[int],
             result = measure(fn, features, repeats)
             row[f'{name}_ms'] = result['ms']
             row[f'{name}_mib'] = result['mib']
+        row['pml_diff'] = None
+        if isinstance(row['pml_ms'], float):
+            with torch.no_grad():
+                equal_tau = torch.full((num_classes, ), 0.1, device=device)
+                ours = bdcl_loss(features, labels, equal_tau, chunk_size=chunk_size)
+                row['pml_diff'] = abs(float(supcon(features, labels)) - float(ours))
         rows.append(row)
     return rows
 
@@ -221,18 +249,38 @@ def format_table(rows: Sequence[Dict[str, object]]) -> str:
     """Render the rows as a plain-text table with chunked/naive and full/naive ratios, and a
     note under it for every skipped cell."""
     header = ('N', 'naive ms', 'naive MiB', 'full ms', 'full MiB', 'chunk ms', 'chunk MiB',
-              'full/naive t', 'chunk/naive t', 'chunk/naive mem')
+              'full/naive t', 'chunk/naive t', 'chunk/naive mem', 'pml ms', 'pml MiB', 'pml-ours')
     lines = [' | '.join(f'{h:>10}' for h in header)]
     notes = []
     for r in rows:
         cells = (str(r['N']), _fmt(r['naive_ms'], 2), _fmt(r['naive_mib']), _fmt(r['full_ms'], 2),
                  _fmt(r['full_mib']), _fmt(r['chunked_ms'], 2), _fmt(r['chunked_mib']),
                  _ratio(r['full_ms'], r['naive_ms']), _ratio(r['chunked_ms'], r['naive_ms']),
-                 _ratio(r['chunked_mib'], r['naive_mib']))
+                 _ratio(r['chunked_mib'], r['naive_mib']), _fmt(r['pml_ms'], 2),
+                 _fmt(r['pml_mib']), '-' if r['pml_diff'] is None else f'{r["pml_diff"]:.1e}')
         lines.append(' | '.join(f'{c:>10}' for c in cells))
         notes += [f'skip: {name} at N={r["N"]} {r[f"{name}_skip"]}'
-                  for name in ('naive', 'full', 'chunked') if f'{name}_skip' in r]
+                  for name in IMPLEMENTATIONS if f'{name}_skip' in r]
     return '\n'.join(lines + notes)
+
+
+def format_summary(rows: Sequence[Dict[str, object]]) -> str:
+    """A markdown table of the losses at the largest N (time, peak memory, ratio to SupConLoss)."""
+    last = rows[-1]
+    labels = (('pml', 'pytorch-metric-learning `SupConLoss`'), ('full', 'BDCL, full matrix'),
+              ('chunked', 'BDCL, chunked'), ('naive', 'naive masked SupCon'))
+    lines = [f'Forward + backward at N = {last["N"]}:', '',
+             '| loss | time ms | peak MiB | time / SupConLoss | memory / SupConLoss |',
+             '| --- | ---: | ---: | ---: | ---: |']
+    for name, label in labels:
+        lines.append(f'| {label} | {_fmt(last[f"{name}_ms"], 1)} | {_fmt(last[f"{name}_mib"])} | '
+                     f'{_ratio(last[f"{name}_ms"], last["pml_ms"])} | '
+                     f'{_ratio(last[f"{name}_mib"], last["pml_mib"])} |')
+    diffs = [r['pml_diff'] for r in rows if r['pml_diff'] is not None]
+    lines += ['', f'max |SupConLoss - BDCL| at equal temperatures, no prototypes: '
+              f'{max(diffs):.1e}' if diffs else 'SupConLoss: n/a (pip install -r '
+              'requirements/benchmark.txt)']
+    return '\n'.join(lines)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -272,6 +320,8 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Dict[str, object]]:
           f'chunk_size={chunk}, median of {repeats}; memory is the peak above the inputs '
           f'({"CUDA allocator" if device.type == "cuda" else "peak resident set, VmHWM"})')
     print(format_table(rows))
+    print()
+    print(format_summary(rows))
     return rows
 
 
