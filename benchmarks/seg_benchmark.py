@@ -37,14 +37,14 @@ METHODS: Dict[str, dict] = {
     'ce': dict(label='OCR + CE', config=CE_CFG, options={}),
     'scl': dict(label='OCR + SCL', config=BDCL_CFG,
                 options={LOSS + 'tdl': 'none', LOSS + 'use_prototypes': False}),
-    'bdcl': dict(label='OCR + BDCL (TDL ascent, default)', config=BDCL_CFG,
-                 options={LOSS + 'tdl': 'ascent'}),
+    'bdcl': dict(label='OCR + BDCL (TDL balance, default)', config=BDCL_CFG,
+                 options={LOSS + 'tdl': 'balance'}),
     'bdcl_paper': dict(label='OCR + BDCL (TDL paper)', config=BDCL_CFG,
                        options={LOSS + 'tdl': 'paper'}),
     'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
                         options={LOSS + 'tdl': 'none'}),
     'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
-                        options={LOSS + 'tdl': 'ascent', LOSS + 'use_prototypes': False}),
+                        options={LOSS + 'tdl': 'balance', LOSS + 'use_prototypes': False}),
 }
 CLASSES = ('background', 'benign', 'malignant')
 
@@ -204,7 +204,8 @@ def _list(results_dir: str) -> List[str]:
 
 
 def seg_verdict(rows: dict) -> str:
-    from benchmarks.common import beats_beyond_spread
+    """OCR + BDCL minus each baseline (CE, SCL) in mIoU, paired by seed, 95% interval."""
+    from benchmarks.common import fmt_paired, paired_difference
     if 'bdcl' not in rows:
         return 'OCR + BDCL not run; no verdict.'
     base = [m for m in ('ce', 'scl') if m in rows]
@@ -216,15 +217,16 @@ def seg_verdict(rows: dict) -> str:
                 'classes): this schedule is too short for any method to segment a nodule, so '
                 'it cannot rank CE, SCL and BDCL; it only shows that all of them train and '
                 'evaluate end to end. No method beat another.')
-    best = max(base, key=lambda m: sum(rows[m]['mIoU']) / len(rows[m]['mIoU']))
-    judged = beats_beyond_spread(rows['bdcl']['mIoU'], rows[best]['mIoU'])
-    text = {None: 'cannot be judged (fewer than 2 seeds)',
-            True: '**beat** it beyond the seed spread',
-            False: '**did not beat** it beyond the seed spread'}[judged]
-    return (f'Strongest baseline by mean mIoU: {rows[best]["label"]} '
-            f'({fmt_mean_std(rows[best]["mIoU"])}); OCR + BDCL '
-            f'({fmt_mean_std(rows["bdcl"]["mIoU"])}) '
-            f'{text}.')
+    ours = dict(zip(rows['bdcl']['seeds'], rows['bdcl']['mIoU']))
+    parts = []
+    for m in base:
+        diff = paired_difference(ours, dict(zip(rows[m]['seeds'], rows[m]['mIoU'])))
+        if diff is None:
+            parts.append(f'against {rows[m]["label"]}: fewer than 2 paired seeds')
+        else:
+            parts.append(f'minus {rows[m]["label"]}: {fmt_paired(diff)} mIoU over {diff["n"]} '
+                         f'paired seeds (95% interval): **{diff["verdict"]}**')
+    return f'{rows["bdcl"]["label"]} ' + '; '.join(parts) + '.'
 
 
 def seg_markdown(summary: dict) -> str:

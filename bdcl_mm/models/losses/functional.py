@@ -434,7 +434,7 @@ def balance_error(margin_sum: Tensor, margin_count: Tensor, temperatures: Tensor
     ``min_margin``): the softmax of an anchor weighs a typical negative ``exp(-m_c)`` times a
     typical positive, the relative penalty of a negative that BDCL's per-class temperatures
     balance. ``e_c = log m_c - mean_k log m_k``; zero for classes without anchors that have a
-    negative, or with non-finite sums.
+    negative.
 
     Args:
         margin_sum (Tensor): ``(C,)`` summed per-anchor margins.
@@ -444,7 +444,7 @@ def balance_error(margin_sum: Tensor, margin_count: Tensor, temperatures: Tensor
     """
     margin = (margin_sum.float() / margin_count.float().clamp(min=1.0)).clamp(min=min_margin)
     log_gap = margin.log() - temperatures.float().log()
-    present = (margin_count > 0) & torch.isfinite(log_gap)
+    present = margin_count > 0
     if not bool(present.any()):
         return torch.zeros_like(log_gap)
     centre = log_gap[present].mean()
@@ -459,8 +459,8 @@ def tdl_update(temperatures: Tensor,
                tau_max: float,
                tau_centre: float = 0.1,
                max_error: float = 2.0) -> Tensor:
-    """One TDL step, then clamp to ``[tau_min, tau_max]``. Classes without anchors in the sums,
-    and classes whose sums are not finite, keep their temperature.
+    """One TDL step, then clamp to ``[tau_min, tau_max]``. Classes without anchors in the sums
+    keep their temperature; sums that are not finite (``stats.is_finite()``) change nothing.
 
     * ``'balance'``, a controller on ``log tau``: with ``e_c`` from :func:`balance_error`
       (clipped to ``+-max_error``), ``log tau_c <- log tau_c + lr * e_c`` for the classes
@@ -502,17 +502,18 @@ def tdl_update(temperatures: Tensor,
     if rule not in TDL_RULES:
         raise ValueError(f"tdl must be one of {TDL_RULES}, got '{rule}'")
     temperatures = temperatures.float()
+    if not stats.is_finite():
+        return temperatures
     count = stats.anchor_count.to(temperatures.device).float()
     if rule in GRADIENT_RULES:
         sign = 1.0 if rule == 'ascent' else -1.0
         mean_grad = stats.tdl_grad_sum.to(temperatures.device).float() / count.clamp(min=1.0)
-        move = (count > 0) & torch.isfinite(mean_grad)
-        step = torch.where(move, sign * lr * mean_grad, torch.zeros_like(mean_grad))
+        step = torch.where(count > 0, sign * lr * mean_grad, torch.zeros_like(mean_grad))
         temperatures = temperatures + step
     elif rule == 'balance':
         margin_count = stats.margin_count.to(temperatures.device).float()
         margin_sum = stats.margin_sum.to(temperatures.device).float()
-        if not bool(((margin_count > 0) & torch.isfinite(margin_sum)).any()):
+        if not bool((margin_count > 0).any()):
             return temperatures.clamp(tau_min, tau_max)
         error = balance_error(margin_sum, margin_count, temperatures).clamp(-max_error, max_error)
         log_tau = temperatures.log() + lr * error
@@ -528,8 +529,8 @@ def hep_update(prototypes: Tensor, valid: Tensor, hard_sum: Tensor, hard_count: 
     A class that has no valid prototype yet and appears (``feat_count > 0``) is initialised to
     ``normalize(mean of all its features)`` and marked valid. Every other valid class with hard
     examples moves by ``z*_c <- normalize((1 - m) z*_c + m mean(hard features of c))``; classes
-    without hard examples keep their prototype. A zero-norm or non-finite result leaves the
-    prototype (and its validity) as it was.
+    without hard examples keep their prototype. A zero-norm result leaves the prototype as it
+    was, and sums that are not all finite change nothing.
 
     Args:
         prototypes (Tensor): ``(C, D)`` current prototypes.
@@ -545,14 +546,14 @@ def hep_update(prototypes: Tensor, valid: Tensor, hard_sum: Tensor, hard_count: 
     """
     prototypes = prototypes.float()
     valid = valid.bool()
+    if not all(bool(torch.isfinite(t).all()) for t in (hard_sum, hard_count, feat_sum, feat_count)):
+        return prototypes, valid
     eps = 1e-12
     first_mean = feat_sum.float() / feat_count.float().clamp(min=1.0)[:, None]
-    first_norm = first_mean.norm(dim=1)
-    initialise = (~valid) & (feat_count > 0) & torch.isfinite(first_norm) & (first_norm > eps)
+    initialise = (~valid) & (feat_count > 0) & (first_mean.norm(dim=1) > eps)
     hard_mean = hard_sum.float() / hard_count.float().clamp(min=1.0)[:, None]
     moved = (1.0 - momentum) * prototypes + momentum * hard_mean
-    moved_norm = moved.norm(dim=1)
-    move = valid & (hard_count > 0) & torch.isfinite(moved_norm) & (moved_norm > eps)
+    move = valid & (hard_count > 0) & (moved.norm(dim=1) > eps)
     new = torch.where(move[:, None], F.normalize(moved, dim=1), prototypes)
     new = torch.where(initialise[:, None], F.normalize(first_mean, dim=1), new)
     return new, valid | initialise
