@@ -248,7 +248,10 @@ def cls_markdown(summary: dict) -> str:
     ]
     for order, rows in summary['tables'].items():
         lines += [f'## {order} order', '', results_table(rows), '']
-        lines += [report.verdict_text(order, summary['verdict'][order]), '']
+        result = summary['verdict'][order]
+        lines += [report.verdict_text(order, result), '']
+        if result.get('status') == 'compared':
+            lines += [report.paired_table(result), '']
         if f'curves_{order}' in summary['figures']:
             lines += [f'![learning curves]({summary["figures"][f"curves_{order}"]})', '']
     lines += ['## Convergence', '',

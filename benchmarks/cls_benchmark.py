@@ -23,7 +23,7 @@ from benchmarks.cls_aggregate import aggregate  # noqa: E402
 from benchmarks.cls_runs import RunFailed, run_method, run_tsne  # noqa: E402
 from benchmarks.common import RESULTS_DIR, rel, repo_path  # noqa: E402
 
-QUICK = dict(methods='ce_crt,bdcl_ascent_crt', orders='hard-tail', seeds='0', epochs_stage1=1,
+QUICK = dict(methods='ce_crt,bdcl_balance_crt', orders='hard-tail', seeds='0', epochs_stage1=1,
              epochs_stage2=1, subset=100, test_per_class=10, batch_stage1=64, batch_stage2=32)
 
 

@@ -13,6 +13,9 @@ from typing import Dict, List, Optional
 
 from .common import repo_path
 
+#: TDL rules whose ``tdl_lr`` is a gradient step size (``--tdl-lr`` applies to them).
+GRADIENT_RULES = ('paper', 'descent', 'ascent')
+
 CFG_DIR = repo_path('configs', 'fmnist_lt')
 
 #: stage-1 key -> config; ``tdl`` is the temperature rule of the BDCL loss (None: no BDCL loss).
@@ -22,6 +25,7 @@ STAGE1: Dict[str, dict] = {
     'bdcl': dict(config='resnet18s_fmnist_lt_stage1_bdcl.py', tdl='paper'),
     'bdcl_descent': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_descent.py', tdl='descent'),
     'bdcl_ascent': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_ascent.py', tdl='ascent'),
+    'bdcl_balance': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_balance.py', tdl='balance'),
     'bdcl_wo_tdl': dict(config='resnet18s_fmnist_lt_stage1_bdcl_wo_tdl.py', tdl='none'),
     'bdcl_wo_hep': dict(config='resnet18s_fmnist_lt_stage1_bdcl_wo_hep.py', tdl='paper'),
 }
@@ -46,15 +50,17 @@ METHODS: Dict[str, Method] = {
     'scl_crt': Method('SCL + cRT', 'scl', True),
     'bdcl_crt': Method('BDCL + cRT (TDL paper)', 'bdcl', True),
     'bdcl_descent_crt': Method('BDCL + cRT (TDL descent)', 'bdcl_descent', True),
-    'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent, default)', 'bdcl_ascent', True),
+    'bdcl_balance_crt': Method('BDCL + cRT (TDL balance, default)', 'bdcl_balance', True),
+    'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
     'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
     'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL paper)', 'bdcl_wo_hep', True),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
 #: The BDCL row judged against the baselines: the plugin's default rule (BDCLLoss's ``tdl``).
-BDCL_METHOD = 'bdcl_ascent_crt'
+BDCL_METHOD = 'bdcl_balance_crt'
 #: TDL rule -> the method that uses it (everything else equal).
 TDL_RULE_METHODS = {
+    'balance': 'bdcl_balance_crt',
     'paper': 'bdcl_crt',
     'descent': 'bdcl_descent_crt',
     'ascent': 'bdcl_ascent_crt',
@@ -95,8 +101,9 @@ class Settings:
     lr_stage2: float = 0.05
     val_points_stage1: int = 4
     width: int = 8
-    #: BDCL-loss options (``model.head.loss_contrast.<name>``) of the stage-1 runs that learn
-    #: temperatures, e.g. ``{'tdl_lr': 3e-05}`` from ``--tdl-lr``; empty: the configs' values.
+    #: BDCL-loss options (``model.head.loss_contrast.<name>``) of the stage-1 runs whose
+    #: temperatures follow a gradient rule ('paper', 'descent', 'ascent'), e.g.
+    #: ``{'tdl_lr': 3e-05}`` from ``--tdl-lr``; empty: the configs' values.
     extra: Dict[str, float] = field(default_factory=dict)
 
     def key(self) -> str:
@@ -117,16 +124,18 @@ class Settings:
 
     def loss_options(self, tdl: Optional[str]) -> Dict[str, float]:
         """``--cfg-options`` from ``extra`` for a stage 1 whose TDL rule is ``tdl`` (none for
-        CE, SCL and w/o TDL, whose temperatures are fixed)."""
-        if tdl in (None, 'none'):
+        CE, SCL and w/o TDL, whose temperatures are fixed, and for 'balance', whose step is a
+        time constant rather than a gradient step size)."""
+        if tdl not in GRADIENT_RULES:
             return {}
         return {f'model.head.loss_contrast.{k}': v for k, v in sorted(self.extra.items())}
 
     def tdl_lr(self) -> float:
-        """The temperature step size of the TDL runs: ``--tdl-lr`` or BDCLLoss's default."""
+        """The step size of the gradient-rule runs: ``--tdl-lr`` or BDCLLoss's default."""
         if 'tdl_lr' in self.extra:
             return float(self.extra['tdl_lr'])
-        return bdcl_loss_default('tdl_lr')
+        from bdcl_mm.models.losses import DEFAULT_TDL_LR
+        return DEFAULT_TDL_LR['paper']
 
     def val_interval(self) -> int:
         """Stage-1 validation interval giving about ``val_points_stage1`` points."""

@@ -9,7 +9,8 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from . import cls_plan as plan
-from .common import beats_beyond_spread, mean_std, new_figure, read_json, spearman
+from .common import (fmt_paired, markdown_table, mean_std, new_figure, paired_difference,
+                     read_json, spearman)
 
 HEAD_TAIL_K = 3
 
@@ -51,52 +52,57 @@ def table_data(methods: List[dict]) -> Dict[str, Dict[str, dict]]:
     return out
 
 
+#: The baselines BDCL's paired differences are reported against.
+PAIRED_BASELINES = ('ce_crt', 'scl_crt')
+
+
 def verdict(rows: Dict[str, dict]) -> dict:
-    """BDCL + cRT against the strongest baseline on each verdict metric."""
+    """BDCL + cRT minus each of CE + cRT and SCL + cRT, per verdict metric, over paired seeds."""
     if plan.BDCL_METHOD not in rows:
         return {'status': f'{plan.METHODS[plan.BDCL_METHOD].label} not run'}
-    if not any(b in rows for b in plan.BASELINES):
+    baselines = [b for b in PAIRED_BASELINES if b in rows]
+    if not baselines:
         return {'status': 'no baseline in this run (a comparison of BDCL variants)'}
-    ours = rows[plan.BDCL_METHOD]['metrics']
+    ours = rows[plan.BDCL_METHOD]
     per_metric = {}
     for metric in plan.VERDICT_METRICS:
-        candidates = [(rows[b]['metrics'][metric]['mean'], b) for b in plan.BASELINES
-                      if b in rows and metric in rows[b]['metrics']]
-        if not candidates or metric not in ours:
+        if metric not in ours['metrics']:
             continue
-        _, best = max(candidates)
-        theirs = rows[best]['metrics'][metric]
+        mine = dict(zip(ours['seeds'], ours['metrics'][metric]['values']))
         per_metric[metric] = {
-            'baseline': best,
-            'bdcl': ours[metric]['mean'],
-            'baseline_mean': theirs['mean'],
-            'beats_beyond_spread': beats_beyond_spread(ours[metric]['values'], theirs['values']),
-            'higher_mean': ours[metric]['mean'] > theirs['mean'],
+            b: paired_difference(mine, dict(zip(rows[b]['seeds'],
+                                                rows[b]['metrics'][metric]['values'])))
+            for b in baselines if metric in rows[b]['metrics']
         }
-    return {'status': 'compared', 'metrics': per_metric}
+    return {'status': 'compared', 'baselines': baselines, 'metrics': per_metric}
+
+
+def paired_table(result: dict) -> str:
+    """Markdown table of BDCL's paired differences (mean [95% interval]) to each baseline."""
+    header = ['metric'] + [f'BDCL − {plan.METHODS[b].label}' for b in result['baselines']]
+    body = []
+    for metric, diffs in result['metrics'].items():
+        cells = []
+        for b in result['baselines']:
+            d = diffs.get(b)
+            cells.append('—' if d is None else f'{fmt_paired(d)} ({d["n"]} seeds): {d["verdict"]}')
+        body.append([plan.METRIC_LABELS[metric]] + cells)
+    return markdown_table(header, body)
 
 
 def verdict_text(order: str, result: dict) -> str:
     if result.get('status') != 'compared':
         return f'- **{order}**: {result.get("status")}; no verdict.'
-    parts, wins = [], 0
-    for metric, v in result['metrics'].items():
-        label = plan.METRIC_LABELS[metric]
-        base = plan.METHODS[v['baseline']].label
-        if v['beats_beyond_spread'] is None:
-            judged = 'cannot be judged (fewer than 2 seeds)'
-        elif v['beats_beyond_spread']:
-            judged, wins = 'beaten beyond the seed spread', wins + 1
-        else:
-            judged = ('higher mean but within the seed spread'
-                      if v['higher_mean'] else 'not beaten (lower mean)')
-        parts.append(f'{label}: BDCL {v["bdcl"]:.2f} vs {base} {v["baseline_mean"]:.2f}, {judged}')
     ours = plan.METHODS[plan.BDCL_METHOD].label
-    head = (f'{ours} **beat** the strongest baseline beyond the seed spread on '
-            f'{wins} of {len(result["metrics"])} metrics' if wins else
-            f'{ours} **did not beat** the strongest baseline beyond the seed spread on any '
-            'metric')
-    return f'- **{order}**: {head}. ' + '; '.join(parts) + '.'
+    verdicts = [d['verdict'] for diffs in result['metrics'].values() for d in diffs.values()
+                if d is not None]
+    if not verdicts:
+        return f'- **{order}**: fewer than 2 paired seeds; no verdict.'
+    wins, losses = verdicts.count('beats'), verdicts.count('worse')
+    total = len(verdicts)
+    return (f'- **{order}**: {ours} minus each baseline, paired by seed, 95% interval: it '
+            f'**beats** the baseline in {wins} of {total} comparisons, is **worse** in {losses}, '
+            f'and shows no difference in {total - wins - losses}.')
 
 
 def temperature_summary(stage1: List[dict]) -> Dict[str, Dict[str, dict]]:
@@ -104,7 +110,7 @@ def temperature_summary(stage1: List[dict]) -> Dict[str, Dict[str, dict]]:
     out: Dict[str, Dict[str, dict]] = {}
     for order in plan.ORDERS:
         for key, spec in plan.STAGE1.items():
-            if spec['tdl'] not in ('paper', 'descent', 'ascent') or key == 'bdcl_wo_hep':
+            if spec['tdl'] in (None, 'none') or key == 'bdcl_wo_hep':
                 continue
             runs = [r for r in stage1 if r['order'] == order and r['key'] == key
                     and r.get('temperatures')]

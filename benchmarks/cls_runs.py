@@ -180,7 +180,7 @@ def run_method(method: str, order: str, seed: int, settings: plan.Settings, path
 
 
 def run_tsne(order: str, seed: int, settings: plan.Settings, paths: dict, device: str,
-             keys=('ce', 'scl', 'bdcl_ascent'), max_samples: int = 1000) -> List[str]:
+             keys=('ce', 'scl', 'bdcl_balance'), max_samples: int = 1000) -> List[str]:
     """t-SNE figures of the stage-1 features of ``keys`` (``tools/analysis/tsne.py``).
 
     Only stage-1 runs that finished with these settings are drawn; returns the figure paths.

@@ -195,6 +195,41 @@ def beats_beyond_spread(ours: Sequence[float], theirs: Sequence[float]) -> Optio
     return m1 - s1 > m2 + s2
 
 
+def paired_difference(ours: Dict[int, float], theirs: Dict[int, float],
+                      confidence: float = 0.95) -> Optional[dict]:
+    """Mean of the per-seed differences ``ours - theirs`` with a Student-t interval.
+
+    Only seeds present on both sides count (same seed, same data order: paired runs).
+
+    Args:
+        ours: ``{seed: value}`` of the method judged.
+        theirs: ``{seed: value}`` of the method it is compared to.
+        confidence: two-sided level of the interval.
+
+    Returns:
+        dict | None: ``n``, ``seeds``, ``mean``, ``low``, ``high`` and ``verdict`` ('beats' when
+        the interval lies above zero, 'worse' below zero, 'no difference shown' otherwise), or
+        None with fewer than two paired seeds.
+    """
+    from scipy.stats import t as student_t
+    seeds = sorted(set(ours) & set(theirs))
+    if len(seeds) < 2:
+        return None
+    diffs = [float(ours[s]) - float(theirs[s]) for s in seeds]
+    mean, std = mean_std(diffs)
+    half = float(student_t.ppf(0.5 + confidence / 2, len(diffs) - 1)) * std / math.sqrt(len(diffs))
+    low, high = mean - half, mean + half
+    verdict = 'beats' if low > 0 else 'worse' if high < 0 else 'no difference shown'
+    return dict(n=len(seeds), seeds=seeds, mean=mean, low=low, high=high, verdict=verdict)
+
+
+def fmt_paired(diff: Optional[dict], digits: int = 2) -> str:
+    """``'+1.20 [-0.30, 2.70]'`` (or an em dash when there is no paired comparison)."""
+    if diff is None:
+        return '—'
+    return f'{diff["mean"]:+.{digits}f} [{diff["low"]:+.{digits}f}, {diff["high"]:+.{digits}f}]'
+
+
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman rank correlation (average ranks for ties); nan when a side is constant."""
     import numpy as np

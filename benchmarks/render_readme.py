@@ -19,7 +19,7 @@ if __package__ in (None, ''):
     __package__ = 'benchmarks'  # noqa: A001
 
 from benchmarks import cls_plan as plan  # noqa: E402
-from benchmarks.cls_report import verdict_text  # noqa: E402
+from benchmarks.cls_report import paired_table, verdict_text  # noqa: E402
 from benchmarks.common import (RESULTS_DIR, REPO_ROOT, fmt_mean_std, markdown_table,  # noqa
                                read_json, write_text)
 
@@ -61,6 +61,8 @@ def cls_section(results_dir: str, readme_dir: str) -> List[str]:
                  for m in CLS_COLUMNS] for row in rows.values()]
         out += [f'**{order} order**', '', markdown_table(header, body), '',
                 verdict_text(order, data['verdict'][order]), '']
+        if data['verdict'][order].get('status') == 'compared':
+            out += [paired_table(data['verdict'][order]), '']
     for order, rules in data.get('temperatures', {}).items():
         bits = [f'`{rule}`: head tau {t["head_mean_tau"]["mean"]:.4f} vs tail tau '
                 f'{t["tail_mean_tau"]["mean"]:.4f} (head hotter: '

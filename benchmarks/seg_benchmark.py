@@ -19,7 +19,7 @@ import os.path as osp
 import shutil
 import sys
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 if __package__ in (None, ''):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -37,20 +37,20 @@ METHODS: Dict[str, dict] = {
     'ce': dict(label='OCR + CE', config=CE_CFG, options={}),
     'scl': dict(label='OCR + SCL', config=BDCL_CFG,
                 options={LOSS + 'tdl': 'none', LOSS + 'use_prototypes': False}),
-    'bdcl': dict(label='OCR + BDCL (TDL ascent, default)', config=BDCL_CFG,
-                 options={LOSS + 'tdl': 'ascent'}),
+    'bdcl': dict(label='OCR + BDCL (TDL balance, default)', config=BDCL_CFG,
+                 options={LOSS + 'tdl': 'balance'}),
     'bdcl_paper': dict(label='OCR + BDCL (TDL paper)', config=BDCL_CFG,
                        options={LOSS + 'tdl': 'paper'}),
     'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
                         options={LOSS + 'tdl': 'none'}),
     'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
-                        options={LOSS + 'tdl': 'ascent', LOSS + 'use_prototypes': False}),
+                        options={LOSS + 'tdl': 'balance', LOSS + 'use_prototypes': False}),
     'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
-                       config=BDCL_CFG, options={LOSS + 'tdl': 'ascent',
+                       config=BDCL_CFG, options={LOSS + 'tdl': 'balance',
                                                  'model.decode_head.1.scope': 'image'}),
 }
-#: (method, reference): paired mIoU differences reported when both ran with common seeds
-PAIRED = (('bdcl_image', 'bdcl'), )
+#: (method, reference): the paired mIoU difference reported when both ran
+SCOPE_PAIR = ('bdcl_image', 'bdcl')
 CLASSES = ('background', 'benign', 'malignant')
 
 
@@ -209,7 +209,8 @@ def _list(results_dir: str) -> List[str]:
 
 
 def seg_verdict(rows: dict) -> str:
-    from benchmarks.common import beats_beyond_spread
+    """OCR + BDCL minus each baseline (CE, SCL) in mIoU, paired by seed, 95% interval."""
+    from benchmarks.common import fmt_paired, paired_difference
     if 'bdcl' not in rows:
         return 'OCR + BDCL not run; no verdict.'
     base = [m for m in ('ce', 'scl') if m in rows]
@@ -221,35 +222,32 @@ def seg_verdict(rows: dict) -> str:
                 'classes): this schedule is too short for any method to segment a nodule, so '
                 'it cannot rank CE, SCL and BDCL; it only shows that all of them train and '
                 'evaluate end to end. No method beat another.')
-    best = max(base, key=lambda m: sum(rows[m]['mIoU']) / len(rows[m]['mIoU']))
-    judged = beats_beyond_spread(rows['bdcl']['mIoU'], rows[best]['mIoU'])
-    text = {None: 'cannot be judged (fewer than 2 seeds)',
-            True: '**beat** it beyond the seed spread',
-            False: '**did not beat** it beyond the seed spread'}[judged]
-    return (f'Strongest baseline by mean mIoU: {rows[best]["label"]} '
-            f'({fmt_mean_std(rows[best]["mIoU"])}); OCR + BDCL '
-            f'({fmt_mean_std(rows["bdcl"]["mIoU"])}) '
-            f'{text}.')
+    ours = dict(zip(rows['bdcl']['seeds'], rows['bdcl']['mIoU']))
+    parts = []
+    for m in base:
+        diff = paired_difference(ours, dict(zip(rows[m]['seeds'], rows[m]['mIoU'])))
+        if diff is None:
+            parts.append(f'against {rows[m]["label"]}: fewer than 2 paired seeds')
+        else:
+            parts.append(f'minus {rows[m]["label"]}: {fmt_paired(diff)} mIoU over {diff["n"]} '
+                         f'paired seeds (95% interval): **{diff["verdict"]}**')
+    return f'{rows["bdcl"]["label"]} ' + '; '.join(parts) + '.'
 
 
-def paired_difference(rows: dict, method: str, reference: str) -> Optional[str]:
-    """``method - reference`` mIoU over their common seeds: mean and 95% t-interval, or None."""
+def scope_comparison(rows: dict) -> str:
+    """The contrast scope 'image' minus the default 'batch' in mIoU, paired by seed, 95% interval
+    (empty when either did not run)."""
+    from benchmarks.common import fmt_paired, paired_difference
+    method, reference = SCOPE_PAIR
     if method not in rows or reference not in rows:
-        return None
-    ours = dict(zip(rows[method]['seeds'], rows[method]['mIoU']))
-    theirs = dict(zip(rows[reference]['seeds'], rows[reference]['mIoU']))
-    seeds = sorted(set(ours) & set(theirs))
-    diffs = [ours[k] - theirs[k] for k in seeds]
-    if len(diffs) < 2:
-        return None
-    from scipy import stats
-    mean = sum(diffs) / len(diffs)
-    half = stats.t.ppf(0.975, len(diffs) - 1) * stats.sem(diffs)
-    verdict = ('interval excludes 0' if abs(mean) > half else 'interval includes 0: no '
-               'difference shown')
-    return (f'{rows[method]["label"]} minus {rows[reference]["label"]}, paired over seeds '
-            f'{",".join(map(str, seeds))}: mIoU {mean:+.2f} (95% CI {mean - half:+.2f} to '
-            f'{mean + half:+.2f}; {verdict}).')
+        return ''
+    diff = paired_difference(dict(zip(rows[method]['seeds'], rows[method]['mIoU'])),
+                             dict(zip(rows[reference]['seeds'], rows[reference]['mIoU'])))
+    if diff is None:
+        return (f'{rows[method]["label"]} against {rows[reference]["label"]}: fewer than 2 '
+                f'paired seeds.')
+    return (f'{rows[method]["label"]} minus {rows[reference]["label"]}: {fmt_paired(diff)} mIoU '
+            f'over {diff["n"]} paired seeds (95% interval): **{diff["verdict"]}**.')
 
 
 def seg_markdown(summary: dict) -> str:
@@ -272,8 +270,8 @@ def seg_markdown(summary: dict) -> str:
                     [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
     lines += [markdown_table(header, body) if body else 'No run finished.', '',
               f'- {summary["verdict"]}']
-    lines += [f'- {text}' for text in (paired_difference(summary['rows'], *pair)
-                                       for pair in PAIRED) if text] + ['']
+    scope = scope_comparison(summary['rows'])
+    lines += [f'- {scope}', ''] if scope else ['']
     if summary.get('figures'):
         lines += ['Per-class temperatures of OCR + BDCL during training (BDCLHook):', '']
         lines += [f'![{osp.basename(f)}]({f})' for f in summary['figures']] + ['']

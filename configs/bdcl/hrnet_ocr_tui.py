@@ -53,11 +53,13 @@ model = dict(decode_head=[
         loss_contrast=dict(
             type='BDCLLoss',
             loss_weight=0.1,
-            tdl='ascent',  # Temperature Dynamic Learning (docs/tdl_rule_choice.md); 'none' = fixed
+            # Temperature Dynamic Learning (docs/tdl_rule_choice.md): per-class logit gaps
+            # balanced, geometric mean tau_init, time constant 1/tdl_lr updates; 'none' = fixed
+            tdl='balance',
             tau_init=0.1,
             tau_min=0.03,
             tau_max=1.0,
-            tdl_lr=3e-6,
+            tdl_lr=0.01,
             use_prototypes=True,  # Hard Example Prototypes, EMA momentum 0.1
             momentum=0.1)),
 ])

@@ -47,7 +47,7 @@ model = dict(
             max_views=64,
             max_samples=512,
             contrast_warmup_iters=100,
-            loss_contrast=dict(type='BDCLLoss', loss_weight=0.1, tdl='ascent', tau_init=0.1)),
+            loss_contrast=dict(type='BDCLLoss', loss_weight=0.1, tdl='balance', tau_init=0.1)),
     ])
 
 train_pipeline = [

@@ -1,6 +1,6 @@
 # Fashion-MNIST-LT, BDCL stage 1 with the paper's stated TDL gradient (tdl='paper', the benchmark's
-# 'BDCL + cRT (TDL paper)' row; the plugin's default rule, 'ascent', is
-# resnet18s_fmnist_lt_stage1_bdcl_tdl_ascent.py): two views per image, projection 128 -> 128 -> 128,
+# 'BDCL + cRT (TDL paper)' row; the plugin's default rule, 'balance', is
+# resnet18s_fmnist_lt_stage1_bdcl_tdl_balance.py): two views per image, projection 128 -> 128 -> 128,
 # linear classifier on detached features. Stage 2: resnet18s_fmnist_lt_stage2_crt.py with
 #   --cfg-options load_from=work_dirs/resnet18s_fmnist_lt_stage1_bdcl/epoch_200.pth
 _base_ = ['./resnet18s_fmnist_lt_ce.py']

@@ -57,15 +57,16 @@ def test_config_loads_and_model_builds(path):
         assert is_stage1 and type(model).__name__ == 'BDCLImageClassifier'
         assert [h.type for h in cfg.custom_hooks] == ['BDCLHook']
         contrast = model.head.loss_contrast
-        # the plugin's default rule is 'ascent'; the Fashion-MNIST-LT benchmark's plain BDCL
+        # the plugin's default rule is 'balance'; the Fashion-MNIST-LT benchmark's plain BDCL
         # config (and its w/o HEP ablation) is the paper-rule variant
-        rule = 'paper' if 'fmnist' in name else 'ascent'
+        rule = 'paper' if 'fmnist' in name else 'balance'
         expect = {
             'scl': ('none', False),
             'wo_tdl': ('none', True),
             'wo_hep': (rule, False),
             'tdl_descent': ('descent', True),
-            'tdl_ascent': ('ascent', True)
+            'tdl_ascent': ('ascent', True),
+            'tdl_balance': ('balance', True)
         }
         default = (rule, True)
         tdl, protos = next((v for k, v in expect.items() if k in name), default)

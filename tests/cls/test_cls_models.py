@@ -109,6 +109,22 @@ def test_head_fills_contrast_sizes_and_rejects_conflicts():
         tiny_classifier(loss_contrast=dict(type='BDCLLoss', feat_dim=4))
 
 
+def test_every_class_of_a_large_label_set_enters_the_contrast():
+    """Class 255 of a 300-class set is a class, not the segmentation ignore label."""
+    model = tiny_classifier(num_classes=300)
+    assert model.head.loss_contrast.ignore_index is None
+    model.train()
+    loss = model.head.loss_contrast
+    loss.statistics_consumer_attached = True
+    feats = (torch.randn(8, 32), )
+    samples = [DataSample().set_gt_label(label) for label in (255, 255, 7, 7)]
+    model.head.loss(feats, samples)
+    stats = loss.pop_statistics()
+    assert stats.feat_count[255] == 4 and stats.anchor_count[255] == 4  # 2 images x 2 views
+    kept = tiny_classifier(num_classes=300, loss_contrast=dict(type='BDCLLoss', ignore_index=255))
+    assert kept.head.loss_contrast.ignore_index == 255  # an explicit value is kept
+
+
 def test_crt_head_keys_do_not_collide_with_stage1_heads():
     crt = MODELS.build(dict(type='CRTClsHead', num_classes=3, in_channels=32))
     linear = MODELS.build(dict(type='LinearClsHead', num_classes=3, in_channels=32))

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from bdcl_mm.models.losses.functional import (bdcl_loss, bdcl_loss_terms, bdcl_statistics,
                                               hep_update, tdl_anchor_gradient, tdl_update)
+from bdcl_mm.models.losses.statistics import BDCLStatistics
 
 
 def _rows(x):
@@ -253,7 +254,7 @@ def test_descent_gradient_equals_autograd_of_per_class_mean(use_protos, chunk_si
     (autograd_tau, ) = torch.autograd.grad(sum(per_class_means), taus)
 
     stats = bdcl_statistics(terms, labels, None, 4, 'descent', use_prototypes=False)
-    analytic = stats['tdl_grad_sum'] / stats['tdl_count'].clamp(min=1)
+    analytic = stats.tdl_grad_sum / stats.anchor_count.clamp(min=1)
     torch.testing.assert_close(analytic, autograd_tau, rtol=1e-4, atol=1e-4)
     assert autograd_tau.abs().min() > 1e-3  # every class has anchors and a non-trivial gradient
 
@@ -294,23 +295,30 @@ def test_statistics_are_per_class_sums():
     for c in range(3):
         members = labels == c
         hard = members & (preds != labels)
-        torch.testing.assert_close(stats['feat_sum'][c], z[members].sum(0))
-        torch.testing.assert_close(stats['hard_sum'][c], z[hard].sum(0))
-        assert stats['feat_count'][c] == members.sum() and stats['hard_count'][c] == hard.sum()
-        assert stats['tdl_count'][c] == members.sum()  # every item here has a positive
-    assert set(bdcl_statistics(terms, labels, preds, 3, 'none', False)) == set()
+        torch.testing.assert_close(stats.feat_sum[c], z[members].sum(0))
+        torch.testing.assert_close(stats.hard_sum[c], z[hard].sum(0))
+        assert stats.feat_count[c] == members.sum() and stats.hard_count[c] == hard.sum()
+        assert stats.anchor_count[c] == members.sum()  # every item here has a positive
+    unused = bdcl_statistics(terms, labels, preds, 3, 'none', False)
+    for name in ('tdl_grad_sum', 'margin_sum', 'feat_sum', 'hard_count'):
+        assert not getattr(unused, name).any(), name
+
+
+def _gradient_stats(grad_sum, count):
+    stats = BDCLStatistics.zeros(len(grad_sum), 2)
+    stats.tdl_grad_sum, stats.anchor_count = torch.tensor(grad_sum), torch.tensor(count)
+    return stats
 
 
 def test_tdl_update_uses_the_class_mean_and_clamps():
     taus = torch.tensor([0.1, 0.1, 0.1, 0.1])
-    grad_sum = torch.tensor([1000.0, 100.0, -500.0, 7.0])
-    count = torch.tensor([10.0, 1.0, 5.0, 0.0])
-    new = tdl_update(taus, grad_sum, count, 'descent', 1e-4, 0.03, 1.0)
+    stats = _gradient_stats([1000.0, 100.0, -500.0, 7.0], [10.0, 1.0, 5.0, 0.0])
+    new = tdl_update(taus, stats, 'descent', 1e-4, 0.03, 1.0)
     torch.testing.assert_close(new, torch.tensor([0.09, 0.09, 0.11, 0.1]))
-    new = tdl_update(taus, grad_sum, count, 'ascent', 1e-4, 0.03, 1.0)
+    new = tdl_update(taus, stats, 'ascent', 1e-4, 0.03, 1.0)
     torch.testing.assert_close(new, torch.tensor([0.11, 0.11, 0.09, 0.1]))
-    assert torch.equal(tdl_update(taus, grad_sum, count, 'none', 1e-4, 0.03, 1.0), taus)
-    huge = tdl_update(taus, grad_sum, count, 'descent', 1e3, 0.03, 1.0)
+    assert torch.equal(tdl_update(taus, stats, 'none', 1e-4, 0.03, 1.0), taus)
+    huge = tdl_update(taus, stats, 'descent', 1e3, 0.03, 1.0)
     torch.testing.assert_close(huge, torch.tensor([0.03, 0.03, 1.0, 0.1]))
 
 
@@ -370,3 +378,83 @@ def test_chunked_backward_memory_is_linear_in_n():
     chunked, chunked_double = _saved_bytes(50, n), _saved_bytes(50, 2 * n)
     assert full > n * n * 4 and full_double > 3.5 * full  # the (N, N) matrix is kept
     assert chunked < n * n * 4 / 5 and chunked_double < 2.1 * chunked
+
+
+def reference_mean_negative_similarity(features, labels, prototypes=None, mask=None):
+    """Loop reference of the mean similarity to the negatives: {anchor: value or None}."""
+    z = _normalise(_rows(features))
+    y = [int(v) for v in labels]
+    protos = None if prototypes is None else _rows(prototypes)
+    out = {}
+    for i in range(len(z)):
+        sims = [_dot(z[i], z[a]) for a in range(len(z)) if y[a] != y[i]]
+        if protos is not None:
+            sims += [
+                _dot(z[i], protos[k]) for k in range(len(protos))
+                if k != y[i] and (mask is None or bool(mask[k]))
+            ]
+        out[i] = sum(sims) / len(sims) if sims else None
+    return out
+
+
+@pytest.mark.parametrize('use_protos', [False, True])
+def test_mean_negative_similarity_matches_loop_reference(use_protos):
+    features, labels, temperatures, prototypes, mask = _batch(29, 17, 3, 5, torch.float64)
+    protos = (prototypes, mask) if use_protos else (None, None)
+    terms = bdcl_loss_terms(features, labels, temperatures, *protos)
+    ref = reference_mean_negative_similarity(features, labels, *protos)
+    for row, i in enumerate(terms.anchor_index.tolist()):
+        assert bool(terms.has_negative[row]) == (ref[i] is not None)
+        assert terms.mean_neg_sim[row].item() == pytest.approx(ref[i] or 0.0, rel=1e-9,
+                                                                 abs=1e-12)
+    one_class = bdcl_loss_terms(features, torch.zeros_like(labels), temperatures[:1])
+    assert not one_class.has_negative.any() and not one_class.mean_neg_sim.any()
+
+
+@pytest.mark.parametrize('use_protos', [False, True])
+@pytest.mark.parametrize('chunk_size', [None, 4])
+def test_groups_contrast_each_group_separately(use_protos, chunk_size):
+    features, labels, temperatures, prototypes, mask = _batch(31, 21, 3, 5, torch.float64)
+    protos = (prototypes, mask) if use_protos else (None, None)
+    groups = torch.tensor([7, 2, 7, 9] * 5 + [2])  # three images, arbitrary ids
+    got = bdcl_loss_terms(features, labels, temperatures, *protos, chunk_size=chunk_size,
+                          groups=groups)
+    per_anchor, negatives = {}, {}
+    for g in groups.unique().tolist():
+        members = (groups == g).nonzero().squeeze(1)
+        sub = [features[members], labels[members], temperatures, *protos]
+        for local, value in reference_anchor_losses(*sub).items():
+            per_anchor[int(members[local])] = value
+        for local, value in reference_mean_negative_similarity(sub[0], sub[1],
+                                                               *protos).items():
+            negatives[int(members[local])] = value
+    assert sorted(per_anchor) == got.anchor_index.tolist()
+    expected = sum(per_anchor.values()) / len(per_anchor)
+    assert got.loss.item() == pytest.approx(expected, rel=1e-9)
+    for row, i in enumerate(got.anchor_index.tolist()):
+        assert got.anchor_loss[row].item() == pytest.approx(per_anchor[i], rel=1e-9)
+        assert got.mean_neg_sim[row].item() == pytest.approx(negatives[i] or 0.0, rel=1e-9,
+                                                             abs=1e-12)
+    # the groups change the loss: one group is not the same as three
+    assert abs(bdcl_loss(features, labels, temperatures, *protos).item() - expected) > 1e-3
+
+
+def test_groups_chunked_gradient_equals_full():
+    features, labels, temperatures, prototypes, mask = _batch(37, 26, 4, 6, torch.float64)
+    groups = torch.arange(26) % 3
+    grads = []
+    for chunk_size in (None, 5):
+        x = features.clone().requires_grad_(True)
+        t = temperatures.clone().requires_grad_(True)
+        bdcl_loss(x, labels, t, prototypes, mask, chunk_size=chunk_size, groups=groups).backward()
+        grads.append((x.grad, t.grad))
+    torch.testing.assert_close(grads[0][0], grads[1][0])
+    torch.testing.assert_close(grads[0][1], grads[1][1])
+
+
+def test_groups_must_match_labels():
+    features, labels, temperatures, _, _ = _batch(3, 8, 2, 4)
+    with pytest.raises(ValueError, match='groups'):
+        bdcl_loss(features, labels, temperatures, groups=torch.zeros(7, dtype=torch.long))
+    with pytest.raises(ValueError, match='groups'):
+        bdcl_loss(features, labels, temperatures, groups=torch.zeros(8))

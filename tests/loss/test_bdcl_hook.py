@@ -1,5 +1,6 @@
 """BDCLHook in tiny real mmengine Runner runs (CPU, tmp_path work dirs)."""
 import json
+import math
 
 import pytest
 import torch
@@ -186,3 +187,27 @@ def test_hook_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         HOOKS.build(dict(type='BDCLHook', **kwargs))
     assert isinstance(HOOKS.build(dict(type='BDCLHook')), BDCLHook)
+
+
+@pytest.mark.parametrize('tdl', ['balance', 'descent'])
+def test_resume_between_interval_updates_is_exact(tmp_path, tdl):
+    """Checkpoint at iteration 3 while iterations 1-3 wait for the update at iteration 4."""
+    loss_cfg = dict(LOSS, tdl=tdl, tdl_lr=0.05 if tdl == 'balance' else 1e-4)
+    hook = dict(type='BDCLHook', interval=4)
+    whole = _runner(tmp_path / 'whole', 'bdcl_interval_whole', [loss_cfg], hook=hook)
+    whole.train()
+    expected = find_bdcl_losses(whole.model)[0][1]
+    mid = safe_torch_load(str(tmp_path / 'whole' / 'iter_3.pth'), map_location='cpu')
+    pending = mid['bdcl_hook']['pending']['contrast.0']
+    assert pending['anchor_count'].sum() == 36  # three iterations of 12 items
+    resumed = _runner(
+        tmp_path / 'resumed',
+        'bdcl_interval_resumed', [loss_cfg],
+        hook=hook,
+        load_from=str(tmp_path / 'whole' / 'iter_3.pth'),
+        resume=True)
+    resumed.train()
+    got = find_bdcl_losses(resumed.model)[0][1]
+    assert not torch.equal(expected.log_tau, torch.full((3, ), math.log(0.1)))
+    for key in BUFFERS:
+        torch.testing.assert_close(getattr(got, key), getattr(expected, key), rtol=0, atol=1e-7)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 
 import bdcl_mm  # noqa: F401  (registers BDCLLoss)
-from bdcl_mm.models.losses import BDCLLoss, bdcl_loss
+from bdcl_mm.models.losses import BDCLLoss, BDCLStatistics, bdcl_loss
 
 
 def _build(**kwargs):
@@ -115,7 +115,7 @@ def test_forward_never_moves_state_and_eval_collects_nothing():
     for key, value in loss.state_dict().items():
         assert torch.equal(value, state[key]), key
     stats = loss.pop_statistics()
-    assert stats['feat_count'].tolist() == [12.0, 6.0, 6.0]  # three forwards summed
+    assert stats.feat_count.tolist() == [12.0, 6.0, 6.0]  # three forwards summed
     assert loss.pop_statistics() is None
 
 
@@ -193,8 +193,10 @@ def test_update_temperatures_flag_and_class_without_anchors():
     loss.apply_statistics(stats, update_prototypes=False)
     assert loss.temperatures[2].item() == pytest.approx(0.1)  # class 2 absent: no step
     assert loss.temperatures[0] < 0.1
-    with pytest.raises(ValueError, match='keys'):
-        loss.apply_statistics({'tdl_grad_sum': stats['tdl_grad_sum']})
+    with pytest.raises(ValueError, match='BDCLStatistics'):
+        loss.apply_statistics({'tdl_grad_sum': stats.tdl_grad_sum})
+    with pytest.raises(ValueError, match='feat_sum'):
+        loss.apply_statistics(BDCLStatistics.zeros(3, 5))
 
 
 def test_hep_first_appearance_then_only_hard_examples_move():
@@ -238,7 +240,7 @@ def test_use_prototypes_false_never_touches_them():
     features, labels = tight_and_overlapping_batch()
     loss(features, labels, (labels + 1) % 3)
     stats = loss.pop_statistics()
-    assert set(stats) == {'tdl_grad_sum', 'tdl_count'}
+    assert not stats.feat_count.any() and not stats.hard_sum.any()
     loss.apply_statistics(stats)
     assert torch.equal(loss.prototypes, torch.zeros(3, 3))
     assert not loss.prototype_valid.any()
@@ -256,10 +258,11 @@ def test_use_prototypes_false_never_touches_them():
         dict(),  # BDCL
         dict(tdl='descent', chunk_size=3),
         dict(tdl='ascent', chunk_size=5),
+        dict(tdl='balance', chunk_size=4),
     ])
 def test_ablation_configs_train(cfg):
     torch.manual_seed(0)
-    loss = _build(feat_dim=6, tdl_lr=1e-3, **cfg)
+    loss = _build(feat_dim=6, tdl_lr=1e-1 if cfg.get('tdl', 'balance') == 'balance' else 1e-3, **cfg)
     loss.train()
     loss.statistics_consumer_attached = True
     encoder = torch.nn.Linear(5, 6)

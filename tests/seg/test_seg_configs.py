@@ -23,14 +23,14 @@ SEG_CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'demo', '*.py')))
 # (head at index 1, its decode loss, tdl, use_prototypes) per config file name
 EXPECTED = {
-    'hrnet_ocr_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'ascent', True),
+    'hrnet_ocr_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'balance', True),
     'ocrnet_hr48_ce_tui.py': ('OCRHead', 'CrossEntropyLoss', None, None),
     'ocrnet_hr48_focal_tui.py': ('OCRHead', 'FocalLoss', None, None),
     'ocrnet_hr48_lovasz_tui.py': ('OCRHead', 'LovaszLoss', None, None),
     'ocrnet_hr48_scl_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'none', False),
     'ocrnet_hr48_bdcl_wo_tdl_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'none', True),
-    'ocrnet_hr48_bdcl_wo_hep_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'ascent', False),
-    'bdcl_hr18s_tui_demo.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'ascent', True),
+    'ocrnet_hr48_bdcl_wo_hep_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'balance', False),
+    'bdcl_hr18s_tui_demo.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'balance', True),
 }
 
 
@@ -61,7 +61,7 @@ def test_config_fields(path):
     if head_type == 'BDCLOCRHead':
         contrast = ocr.loss_contrast
         assert contrast.type == 'BDCLLoss' and contrast.loss_weight == 0.1
-        assert contrast.get('tdl', 'ascent') == tdl
+        assert contrast.get('tdl', 'balance') == tdl
         assert contrast.get('use_prototypes', True) == prototypes
     if 'demo' not in path:
         assert cfg.train_dataloader.dataset.data_root == 'data/TUI'

@@ -70,8 +70,8 @@ def run(head, batches, average_grads):
         grads = {k: p.grad.clone() for k, p in head.named_parameters() if p.grad is not None}
         optimizer.step()
         update_bdcl_loss(head.loss_contrast)
-        record.append(dict(loss=loss.detach().clone(), grads=grads,
-                           state={k: v.clone() for k, v in head.loss_contrast.state_dict().items()}))
+        state = {k: v.clone() for k, v in head.loss_contrast.state_dict().items()}
+        record.append(dict(loss=loss.detach().clone(), grads=grads, state=state))
     hub.update_info('iter', 0)
     return record
 

@@ -211,7 +211,7 @@ def test_hard_pixels_reach_the_loss_as_predictions():
     head.loss(feats, prev, samples, None)
     stats = head.loss_contrast.pop_statistics()
     expected = torch.bincount(drawn.labels[hard], minlength=3).float()
-    assert torch.equal(stats['hard_count'].float(), expected)
+    assert torch.equal(stats.hard_count.float(), expected)
 
 
 def test_no_valid_pixel_gives_connected_zero():

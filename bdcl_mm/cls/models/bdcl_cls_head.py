@@ -52,7 +52,8 @@ class BDCLClsHead(ClsHead):
         proj_channels (Sequence[int]): Hidden and output sizes of the projection MLP.
             Defaults to ``(2048, 128)``.
         loss_contrast (dict): Config of the contrastive loss; ``num_classes`` and
-            ``feat_dim`` are filled in. Defaults to ``dict(type='BDCLLoss')``.
+            ``feat_dim`` are filled in, and ``ignore_index`` defaults to None (classification
+            labels are all valid, whatever their number). Defaults to ``dict(type='BDCLLoss')``.
         loss (dict): Config of the linear classifier's loss.
         hard_from (str): ``'classifier'`` or ``'prototype'``.
         topk (int | tuple[int]): Top-k of the training accuracy with ``cal_acc``.
@@ -96,6 +97,7 @@ class BDCLClsHead(ClsHead):
             if cfg.setdefault(key, value) != value:
                 raise ValueError(f'loss_contrast.{key}={cfg[key]} disagrees with the head '
                                  f'({value}); leave it out and the head fills it in.')
+        cfg.setdefault('ignore_index', None)
         return MODELS.build(cfg)
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:

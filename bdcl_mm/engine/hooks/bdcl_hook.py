@@ -1,6 +1,7 @@
 """``BDCLHook``: schedules the BDCL prototype (HEP) and temperature (TDL) updates."""
 import json
 import logging
+import math
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -13,7 +14,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import Tensor, nn
 
-from bdcl_mm.models.losses import BDCLLoss
+from bdcl_mm.models.losses import BDCLLoss, BDCLStatistics
 
 CHECKPOINT_KEY = 'bdcl_hook'
 
@@ -33,23 +34,24 @@ def find_bdcl_losses(model: nn.Module) -> List[Tuple[str, BDCLLoss]]:
             if isinstance(module, BDCLLoss)]
 
 
-def all_reduce_statistics(stats: Dict[str, Tensor]) -> Dict[str, Tensor]:
+def all_reduce_statistics(stats: BDCLStatistics, skip: bool = False) -> Tuple[BDCLStatistics, bool]:
     """Sum statistics over ranks with a single collective (a no-op when not distributed).
 
     Args:
-        stats (dict[str, Tensor]): per-class sums; every rank must pass the same keys and shapes.
+        stats (BDCLStatistics): this rank's sums; every rank passes the same shapes.
+        skip (bool): this rank asks to skip the update (e.g. its optimizer step was skipped).
 
     Returns:
-        dict[str, Tensor]: float32 sums over all ranks, same keys and shapes.
+        tuple[BDCLStatistics, bool]: the float32 sums over all ranks, and whether any rank
+        asked to skip.
     """
-    keys = sorted(stats)
-    flat = torch.cat([stats[key].detach().float().reshape(-1) for key in keys])
+    flag = torch.full((1, ), float(skip), device=stats.anchor_count.device)
+    flat = torch.cat([stats.flatten(), flag])
     all_reduce(flat, op='sum')
-    sizes = [stats[key].numel() for key in keys]
-    return {key: part.view(stats[key].shape) for key, part in zip(keys, torch.split(flat, sizes))}
+    return stats.unflatten(flat[:-1]), bool(flat[-1] > 0)
 
 
-def update_bdcl_loss(loss: BDCLLoss) -> None:
+def update_bdcl_loss(loss: BDCLLoss, skip: bool = False) -> Optional[str]:
     """Pop a loss's statistics, sum them over ranks and apply the HEP and TDL updates.
 
     Every rank must call this at the same iteration (it holds one collective when the loss
@@ -57,12 +59,67 @@ def update_bdcl_loss(loss: BDCLLoss) -> None:
 
     Args:
         loss (BDCLLoss): the loss to update in place.
+        skip (bool): discard the statistics instead (this rank's optimizer step was skipped);
+            if any rank skips, all do.
+
+    Returns:
+        str | None: ``'applied'``, ``'skipped'``, ``'nonfinite'`` (refused, state unchanged),
+        or None when the loss keeps no statistics.
     """
     stats = loss.pop_statistics()
     if not loss.needs_statistics:
-        return
-    loss.apply_statistics(
-        all_reduce_statistics(stats if stats is not None else loss.empty_statistics()))
+        return None
+    summed, skipped = all_reduce_statistics(
+        stats if stats is not None else loss.empty_statistics(), skip)
+    if skipped:
+        return 'skipped'
+    return 'applied' if loss.apply_statistics(summed) else 'nonfinite'
+
+
+def gather_pending_statistics(loss: BDCLLoss) -> Optional[BDCLStatistics]:
+    """Sum a loss's pending (not yet applied) statistics over ranks into rank 0.
+
+    Afterwards rank 0 holds the rank sum and the other ranks hold none, so later sums stay
+    exact and rank 0 alone can store them. Every rank must call this at the same point.
+
+    Returns:
+        BDCLStatistics | None: the rank sum on the main process, None elsewhere.
+    """
+    if not loss.needs_statistics:
+        return None
+    stats = loss.pop_statistics()
+    summed, _ = all_reduce_statistics(stats if stats is not None else loss.empty_statistics())
+    if is_main_process():
+        loss.restore_statistics(summed)
+        return summed
+    return None
+
+
+def loss_scale(optim_wrapper) -> Optional[float]:
+    """The current dynamic loss scale of an AMP optimizer wrapper, None without one."""
+    scaler = getattr(optim_wrapper, 'loss_scaler', None)
+    if scaler is None or not hasattr(scaler, 'get_scale'):
+        return None
+    if hasattr(scaler, 'is_enabled') and not scaler.is_enabled():
+        return None
+    return float(scaler.get_scale())
+
+
+def step_was_skipped(scale_before: Optional[float], scale_after: Optional[float],
+                     outputs: Optional[dict]) -> bool:
+    """Whether an iteration's optimizer step should count as skipped for the BDCL state.
+
+    A dynamic loss scaler lowers its scale exactly when it skips a step (non-finite
+    gradients); a non-finite logged loss means the step used non-finite gradients.
+    """
+    if scale_before is not None and scale_after is not None and scale_after < scale_before:
+        return True
+    for value in (outputs or {}).values():
+        if isinstance(value, Tensor) and value.numel() and not bool(torch.isfinite(value).all()):
+            return True
+        if isinstance(value, float) and not math.isfinite(value):
+            return True
+    return False
 
 
 def _scalar_suffix(name: str, index: int) -> str:
@@ -80,9 +137,16 @@ class BDCLHook(Hook):
     (EMA prototypes) and TDL (per-class temperatures) updates. Per-class temperatures go to the
     message hub as ``train/bdcl_tau_<class>`` (``train/bdcl<j>_tau_<class>`` for the j-th loss when
     there are several) and, at the end of training, to ``bdcl_temperatures.{png,json}`` in
-    ``runner.work_dir`` (main process). The temperature history travels in checkpoints, so a
-    resumed run plots the whole schedule. Prototypes and temperatures are module buffers: the
-    model's state dict carries them.
+    ``runner.work_dir`` (main process). The temperature history and the statistics gathered
+    since the last update (``interval > 1``) travel in checkpoints, so a resumed run plots the
+    whole schedule and applies exactly the updates an uninterrupted run would. Prototypes and
+    temperatures are module buffers: the model's state dict carries them.
+
+    State that must not be poisoned: an iteration whose optimizer step was skipped (the AMP
+    loss scaler lowered its scale) or whose logged losses are not finite applies no update,
+    and statistics that are not finite are refused by the loss. Both are counted and sent to
+    the message hub as ``train/bdcl_skipped_updates`` and ``train/bdcl_nonfinite_updates``;
+    the first refusal is logged as a warning.
 
     Args:
         start_iter (int): warm-up; before this iteration statistics are discarded and nothing
@@ -116,6 +180,10 @@ class BDCLHook(Hook):
         self._class_names: List[List[str]] = []
         # module path -> list of [iteration, [tau_0, ..., tau_{C-1}]]
         self._history: Dict[str, List[list]] = {}
+        self._counts = {'skipped': 0, 'nonfinite': 0}
+        self._scale_before: Optional[float] = None
+        # module path -> pending statistics (state dict) restored from a checkpoint
+        self._pending: Dict[str, dict] = {}
 
     def _tag(self, index: int) -> str:
         return 'bdcl' if len(self._losses) == 1 else f'bdcl{index}'
@@ -142,6 +210,19 @@ class BDCLHook(Hook):
                 runner.message_hub.update_scalar(
                     f'train/{tag}_tau_{_scalar_suffix(class_name, class_index)}', tau)
 
+    def _count(self, runner, what: str) -> None:
+        self._counts[what] += 1
+        for key, value in self._counts.items():
+            runner.message_hub.update_scalar(f'train/bdcl_{key}_updates', value)
+        if what == 'nonfinite' and self._counts[what] == 1:
+            print_log(
+                f'BDCL statistics at iteration {runner.iter + 1} were not finite (non-finite '
+                'features, e.g. an fp16 overflow); that update was dropped and the temperatures '
+                'and prototypes are unchanged. Further drops are counted in '
+                'train/bdcl_nonfinite_updates.',
+                logger='current',
+                level=logging.WARNING)
+
     def _log(self, iteration: int) -> None:
         for index, (name, loss) in enumerate(self._losses):
             values = ', '.join(
@@ -159,28 +240,45 @@ class BDCLHook(Hook):
                 level=logging.WARNING)
             return
         self._class_names = [self._names(runner, loss) for _, loss in self._losses]
-        for _, loss in self._losses:
+        for name, loss in self._losses:
             loss.statistics_consumer_attached = True
             loss.pop_statistics()
+            if name in self._pending and is_main_process():
+                loss.restore_statistics(BDCLStatistics.from_state_dict(self._pending[name]))
+        self._pending = {}
         for name in list(self._history):
             self._history[name] = [row for row in self._history[name] if row[0] <= runner.iter]
         self._record(runner, runner.iter)
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        """Remember the AMP loss scale, to tell afterwards whether the step was skipped."""
+        self._scale_before = loss_scale(runner.optim_wrapper) if self._losses else None
 
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
                          data_batch=None,
                          outputs: Optional[dict] = None) -> None:
-        """Discard (warm-up) or accumulate statistics, and apply the updates every interval."""
+        """Discard (warm-up, skipped step) or accumulate statistics; apply them every interval."""
+        if not self._losses:
+            return
         iteration = runner.iter + 1
         if iteration <= self.start_iter:
             for _, loss in self._losses:
                 loss.pop_statistics()
             return
+        skipped = step_was_skipped(self._scale_before, loss_scale(runner.optim_wrapper), outputs)
+        if skipped and self.interval > 1:
+            # only this iteration's statistics go; those pending from earlier iterations stay
+            for _, loss in self._losses:
+                loss.pop_statistics()
+            self._count(runner, 'skipped')
         if (iteration - self.start_iter) % self.interval:
             return
         for _, loss in self._losses:
-            update_bdcl_loss(loss)
+            outcome = update_bdcl_loss(loss, skip=skipped and self.interval == 1)
+            if outcome in ('skipped', 'nonfinite'):
+                self._count(runner, outcome)
         self._record(runner, iteration)
         if self.log_interval is not None and iteration % self.log_interval == 0:
             self._log(iteration)
@@ -201,17 +299,37 @@ class BDCLHook(Hook):
                     logger='current')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Store the temperature history so a resumed run keeps it."""
-        checkpoint[CHECKPOINT_KEY] = {'history': self._history}
+        """Store the temperature history, the drop counts and the pending statistics.
+
+        Called on every rank: the pending statistics are summed into rank 0 (one collective
+        per loss), which writes the checkpoint.
+        """
+        pending = {}
+        for name, loss in self._losses:
+            summed = gather_pending_statistics(loss)
+            if summed is not None:
+                pending[name] = summed.state_dict()
+        checkpoint[CHECKPOINT_KEY] = {
+            'history': self._history,
+            'counts': dict(self._counts),
+            'pending': pending
+        }
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Restore the temperature history saved by :meth:`before_save_checkpoint`."""
+        """Restore what :meth:`before_save_checkpoint` stored (applied in :meth:`before_train`)."""
         state = checkpoint.get(CHECKPOINT_KEY)
-        if isinstance(state, dict) and isinstance(state.get('history'), dict):
+        if not isinstance(state, dict):
+            return
+        if isinstance(state.get('history'), dict):
             self._history = {
                 name: [list(row) for row in rows]
                 for name, rows in state['history'].items()
             }
+        if isinstance(state.get('counts'), dict):
+            self._counts.update({k: int(v) for k, v in state['counts'].items()
+                                 if k in self._counts})
+        if isinstance(state.get('pending'), dict):
+            self._pending = dict(state['pending'])
 
 
 def save_temperature_history(history: Sequence[list],

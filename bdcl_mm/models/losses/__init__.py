@@ -1,8 +1,11 @@
-from .bdcl_loss import BDCLLoss
-from .functional import (TDL_RULES, BDCLTerms, bdcl_loss, bdcl_loss_terms, bdcl_statistics,
-                         hep_update, tdl_anchor_gradient, tdl_update)
+from .bdcl_loss import DEFAULT_TDL_LR, BDCLLoss
+from .functional import (GRADIENT_RULES, TDL_RULES, BDCLTerms, balance_error, bdcl_loss,
+                         bdcl_loss_terms, bdcl_statistics, hep_update, tdl_anchor_gradient,
+                         tdl_update)
+from .statistics import BDCLStatistics
 
 __all__ = [
-    'BDCLLoss', 'BDCLTerms', 'TDL_RULES', 'bdcl_loss', 'bdcl_loss_terms', 'bdcl_statistics',
-    'hep_update', 'tdl_anchor_gradient', 'tdl_update'
+    'BDCLLoss', 'BDCLStatistics', 'BDCLTerms', 'DEFAULT_TDL_LR', 'GRADIENT_RULES', 'TDL_RULES',
+    'balance_error', 'bdcl_loss', 'bdcl_loss_terms', 'bdcl_statistics', 'hep_update',
+    'tdl_anchor_gradient', 'tdl_update'
 ]

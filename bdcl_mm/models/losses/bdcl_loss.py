@@ -1,13 +1,17 @@
 """``BDCLLoss``: the registered module around :mod:`bdcl_mm.models.losses.functional`."""
 import math
 import warnings
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 from .functional import TDL_RULES, bdcl_loss_terms, bdcl_statistics, hep_update, tdl_update
+from .statistics import BDCLStatistics
+
+#: ``tdl_lr`` when none is given: 1/time constant for 'balance', a step in tau otherwise.
+DEFAULT_TDL_LR = {'balance': 1e-2, 'paper': 3e-6, 'descent': 3e-6, 'ascent': 3e-6, 'none': 3e-6}
 
 
 @MODELS.register_module()
@@ -26,21 +30,28 @@ class BDCLLoss(nn.Module):
     only accumulates detached per-class sums, and ``BDCLHook`` pops them after each iteration,
     sums them over ranks and calls :meth:`apply_statistics`.
 
-    Temperature Dynamic Learning (TDL, ``tdl``): each class's gradient ``g_c`` is the mean over
-    that class's anchors of a per-anchor gradient (so head classes do not dominate), and the step is
-    taken on ``tau`` itself, ``tau_c <- clamp(tau_c -/+ tdl_lr * g_c, tau_min, tau_max)``,
-    stored as ``log_tau``. The default ``tdl_lr=3e-6`` is of the order a plain-PyTorch trial found
-    usable for the stated gradient (which is about ``(1 - s)/tau^2``, i.e. ~100 at tau = 0.1).
+    Temperature Dynamic Learning (TDL, ``tdl``), one temperature per class (stored as
+    ``log_tau``, clamped to ``[tau_min, tau_max]``); where each rule settles is stated in
+    :func:`functional.tdl_update` and derived in docs/tdl_rule_choice.md:
 
-    * ``'paper'``: the gradient stated in the paper, ``mean_{p} (1 - z_i.z_p) / tau_c^2``,
-      descent. It is never negative, so it only ever lowers temperatures (fastest for the
-      classes whose positives align worst).
-    * ``'descent'``: the exact ``dL(i)/dtau`` (computed analytically, equal to autograd),
-      descent. Temperatures are buffers updated by the hook rather than optimizer parameters,
-      which keeps DDP simple (no unused parameters, all-reduced like the prototypes).
-    * ``'ascent'`` (default): the same gradient, ascent: a class whose negatives crowd its
-      anchors gets a lower temperature, and head classes end hotter than tail classes.
+    * ``'balance'`` (default): a controller on ``log tau`` that equalises across classes the
+      relative penalty of a typical negative against a typical positive (the logit gap
+      ``(mean positive - mean negative similarity) / tau_c``; balancing the negatives'
+      penalty across classes is BDCL's stated purpose for TDL), keeping the geometric mean of
+      the temperatures at ``tau_init``. Interior equilibrium with ``tau_c`` proportional to
+      the class's margin, so poorly separated classes end colder; time constant ``1/tdl_lr``
+      updates.
+    * ``'paper'``: descent on the gradient stated in the paper, ``mean_{p} (1 - z_i.z_p) /
+      tau_c^2``. It is never negative, so it only lowers temperatures (down to ``tau_min``).
+    * ``'descent'`` / ``'ascent'``: descent / ascent on the exact ``dL(i)/dtau`` (computed
+      analytically, equal to autograd), taking each class's gradient as the mean over that
+      class's anchors. Descent settles where the loss is flat in tau; ascent runs to a clamp.
     * ``'none'``: fixed temperatures.
+
+    Temperatures are buffers updated by the hook rather than optimizer parameters, which keeps
+    DDP simple (no unused parameters, all-reduced like the prototypes). Statistics of a forward
+    that saw non-finite features are never applied (the features are dropped from the loss and
+    :meth:`apply_statistics` refuses the sums), so one overflowing batch cannot poison the state.
 
     Hard Example Prototypes (HEP): items with ``preds != labels`` are the hard examples;
     ``z*_c <- normalize((1 - m) z*_c + m mean(hard features of c))`` with ``m = momentum``. A
@@ -49,17 +60,21 @@ class BDCLLoss(nn.Module):
     Args:
         num_classes (int): C.
         feat_dim (int): D, the embedding size.
-        tdl (str): 'paper', 'descent', 'ascent' or 'none'. Defaults to 'ascent', chosen by
-            the benchmark (docs/tdl_rule_choice.md): no rule separated on tail accuracy, and
-            only 'ascent' left head classes hotter than tail classes as the paper's figure
-            shows; the paper's stated gradient ('paper') can only lower temperatures.
-        tau_init (float): initial temperature of every class. Defaults to 0.1.
+        tdl (str): 'balance', 'paper', 'descent', 'ascent' or 'none'. Defaults to 'balance'
+            (docs/tdl_rule_choice.md).
+        tau_init (float): initial temperature of every class, and the geometric mean that
+            'balance' keeps. Defaults to 0.1.
         tau_min (float): lower clamp. Defaults to 0.03.
         tau_max (float): upper clamp. Defaults to 1.0.
-        tdl_lr (float): temperature step size. Defaults to 3e-6.
+        tdl_lr (float | None): temperature step size: for 'balance' the fraction of the way to
+            equilibrium (in ``log tau``) closed per update, so the time constant is ``1/tdl_lr``
+            updates; for the gradient rules the step in ``tau``. None: ``DEFAULT_TDL_LR[tdl]``
+            (1e-2 for 'balance', 3e-6 for the others, the order a plain-PyTorch trial found
+            usable for the stated gradient, which is about ``(1 - s) / tau^2``).
         use_prototypes (bool): enable HEP. Defaults to True.
         momentum (float): HEP EMA weight of the new batch, in (0, 1]. Defaults to 0.1.
-        ignore_index (int): label of items to drop. Defaults to 255.
+        ignore_index (int | None): label of items to drop; None drops none (for label sets
+            that use every integer). Defaults to 255.
         loss_weight (float): multiplier of the returned loss. Defaults to 1.0.
         loss_name (str): key of this loss in a losses dict. Defaults to 'loss_bdcl'.
         chunk_size (int | None): anchors per chunk (memory linear in N); None builds the full
@@ -72,14 +87,14 @@ class BDCLLoss(nn.Module):
     def __init__(self,
                  num_classes: int,
                  feat_dim: int,
-                 tdl: str = 'ascent',
+                 tdl: str = 'balance',
                  tau_init: float = 0.1,
                  tau_min: float = 0.03,
                  tau_max: float = 1.0,
-                 tdl_lr: float = 3e-6,
+                 tdl_lr: Optional[float] = None,
                  use_prototypes: bool = True,
                  momentum: float = 0.1,
-                 ignore_index: int = 255,
+                 ignore_index: Optional[int] = 255,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_bdcl',
                  chunk_size: Optional[int] = None) -> None:
@@ -95,6 +110,8 @@ class BDCLLoss(nn.Module):
         if not tau_min <= tau_init <= tau_max:
             raise ValueError(f'tau_init={tau_init} must lie in [tau_min, tau_max] = '
                              f'[{tau_min}, {tau_max}]')
+        if tdl_lr is None:
+            tdl_lr = DEFAULT_TDL_LR[tdl]
         if not (math.isfinite(tdl_lr) and tdl_lr > 0):
             raise ValueError(f'tdl_lr must be a positive finite number, got {tdl_lr}')
         if not 0 < momentum <= 1:
@@ -102,8 +119,9 @@ class BDCLLoss(nn.Module):
                              f'got {momentum}')
         if not math.isfinite(loss_weight):
             raise ValueError(f'loss_weight must be finite, got {loss_weight}')
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-            raise ValueError(f'ignore_index must be an int, got {ignore_index!r}')
+        if ignore_index is not None and (isinstance(ignore_index, bool)
+                                         or not isinstance(ignore_index, int)):
+            raise ValueError(f'ignore_index must be an int or None, got {ignore_index!r}')
         if chunk_size is not None and (isinstance(chunk_size, bool)
                                        or not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f'chunk_size must be None or a positive int, got {chunk_size!r}')
@@ -116,6 +134,7 @@ class BDCLLoss(nn.Module):
         self.tau_min = float(tau_min)
         self.tau_max = float(tau_max)
         self.tdl_lr = float(tdl_lr)
+        self.tau_init = float(tau_init)
         self.use_prototypes = bool(use_prototypes)
         self.momentum = float(momentum)
         self.ignore_index = ignore_index
@@ -125,7 +144,7 @@ class BDCLLoss(nn.Module):
         self.register_buffer('log_tau', torch.full((num_classes, ), math.log(tau_init)))
         self.register_buffer('prototypes', torch.zeros(num_classes, feat_dim))
         self.register_buffer('prototype_valid', torch.zeros(num_classes, dtype=torch.bool))
-        self._statistics: Optional[Dict[str, Tensor]] = None
+        self._statistics: Optional[BDCLStatistics] = None
         self.statistics_consumer_attached = False
         self._warned_unconsumed = False
 
@@ -150,14 +169,24 @@ class BDCLLoss(nn.Module):
                 f'use_prototypes={self.use_prototypes}, momentum={self.momentum}, '
                 f'loss_weight={self.loss_weight}, chunk_size={self.chunk_size}')
 
-    def forward(self, features: Tensor, labels: Tensor, preds: Optional[Tensor] = None) -> Tensor:
+    def forward(self,
+                features: Tensor,
+                labels: Tensor,
+                preds: Optional[Tensor] = None,
+                groups: Optional[Tensor] = None) -> Tensor:
         """Compute the weighted loss; in training mode also accumulate update statistics.
+
+        Items labelled ``ignore_index`` are dropped. Items whose features are not finite are
+        dropped from the loss too, and mark this forward's statistics as unusable (counted in
+        ``BDCLStatistics.nonfinite``), so no state update is taken from them.
 
         Args:
             features (Tensor): ``(N, D)`` embeddings of any float dtype (normalised here).
             labels (Tensor): ``(N,)`` int64 classes in ``[0, C)`` or ``ignore_index``.
             preds (Tensor | None): ``(N,)`` predicted classes; ``preds != labels`` marks the hard
                 examples feeding HEP.
+            groups (Tensor | None): ``(N,)`` integer group of each item (e.g. its image): an
+                anchor contrasts only with items of its own group; prototypes are shared.
 
         Returns:
             Tensor: ``()`` float32 loss times ``loss_weight``.
@@ -165,16 +194,17 @@ class BDCLLoss(nn.Module):
         if features.dim() != 2 or features.shape[1] != self.feat_dim:
             raise ValueError(f'features must have shape (N, feat_dim={self.feat_dim}), got '
                              f'{tuple(features.shape)}; set feat_dim to the embedding size')
-        if labels.shape != features.shape[:1]:
-            raise ValueError(f'labels must have shape (N,) = ({features.shape[0]},), got '
-                             f'{tuple(labels.shape)}')
-        if preds is not None and preds.shape != labels.shape:
-            raise ValueError(f'preds must have the shape of labels {tuple(labels.shape)}, got '
-                             f'{tuple(preds.shape)}')
-        keep = labels != self.ignore_index
+        for name, value in (('labels', labels), ('preds', preds), ('groups', groups)):
+            if value is not None and value.shape != features.shape[:1]:
+                raise ValueError(f'{name} must have shape (N,) = ({features.shape[0]},), got '
+                                 f'{tuple(value.shape)}')
+        finite = torch.isfinite(features).all(dim=1)
+        keep = finite if self.ignore_index is None else finite & (labels != self.ignore_index)
+        nonfinite = int((~finite).sum())
         if not bool(keep.all()):
             features, labels = features[keep], labels[keep]
             preds = None if preds is None else preds[keep]
+            groups = None if groups is None else groups[keep]
         if labels.numel() and (labels.min() < 0 or labels.max() >= self.num_classes):
             raise ValueError(f'labels must lie in [0, C) with C = num_classes = '
                              f'{self.num_classes}, or equal ignore_index={self.ignore_index}; '
@@ -187,15 +217,17 @@ class BDCLLoss(nn.Module):
             self.prototypes if self.use_prototypes else None,
             self.prototype_valid if self.use_prototypes else None,
             self.chunk_size,
-            expected_similarity=collect and self.tdl in ('descent', 'ascent'))
+            expected_similarity=collect and self.tdl in ('descent', 'ascent'),
+            groups=groups)
         if collect:
             with torch.no_grad():
-                self._accumulate(
-                    bdcl_statistics(terms, labels, preds, self.num_classes, self.tdl,
-                                    self.use_prototypes))
+                stats = bdcl_statistics(terms, labels, preds, self.num_classes, self.tdl,
+                                        self.use_prototypes)
+                stats.nonfinite += nonfinite
+                self._accumulate(stats)
         return terms.loss * self.loss_weight
 
-    def _accumulate(self, stats: Dict[str, Tensor]) -> None:
+    def _accumulate(self, stats: BDCLStatistics) -> None:
         if self._statistics is None:
             self._statistics = stats
             return
@@ -208,65 +240,73 @@ class BDCLLoss(nn.Module):
                 UserWarning,
                 stacklevel=3)
             self._warned_unconsumed = True
-        for key, value in stats.items():
-            self._statistics[key] += value
+        self._statistics = self._statistics + stats
 
-    def empty_statistics(self) -> Dict[str, Tensor]:
-        """Zero statistics with the schema of this configuration, on the buffers' device.
+    def empty_statistics(self) -> BDCLStatistics:
+        """Zero statistics of this loss's shapes, on the buffers' device.
 
         A rank that had no forward in an iteration contributes these to the all-reduce.
         """
-        c, d, device = self.num_classes, self.feat_dim, self.log_tau.device
-        stats: Dict[str, Tensor] = {}
-        if self.tdl != 'none':
-            stats['tdl_grad_sum'] = torch.zeros(c, device=device)
-            stats['tdl_count'] = torch.zeros(c, device=device)
-        if self.use_prototypes:
-            for key, shape in (('feat_sum', (c, d)), ('feat_count', (c, )), ('hard_sum', (c, d)),
-                               ('hard_count', (c, ))):
-                stats[key] = torch.zeros(shape, device=device)
-        return stats
+        return BDCLStatistics.zeros(self.num_classes, self.feat_dim, self.log_tau.device)
 
-    def pop_statistics(self) -> Optional[Dict[str, Tensor]]:
+    def pop_statistics(self) -> Optional[BDCLStatistics]:
         """Return the statistics accumulated since the last pop and clear them.
 
         Returns:
-            dict[str, Tensor] | None: per-class sums (see :func:`functional.bdcl_statistics`),
-            or None when no training forward ran.
+            BDCLStatistics | None: per-class sums (see :func:`functional.bdcl_statistics`), or
+            None when no training forward ran.
         """
         stats, self._statistics = self._statistics, None
         return stats
 
+    def restore_statistics(self, stats: Optional[BDCLStatistics]) -> None:
+        """Put pending statistics back (e.g. from a checkpoint), replacing any held now."""
+        self._statistics = None if stats is None else stats.to(self.log_tau.device)
+
     @torch.no_grad()
     def apply_statistics(self,
-                         stats: Dict[str, Tensor],
+                         stats: BDCLStatistics,
                          update_prototypes: bool = True,
-                         update_temperatures: bool = True) -> None:
+                         update_temperatures: bool = True) -> bool:
         """Apply one HEP update and one TDL step from (rank-summed) statistics, in place.
 
+        Sums that are not finite, or that counted a non-finite item, are refused whole: the
+        state stays as it was.
+
         Args:
-            stats (dict[str, Tensor]): as returned by :meth:`pop_statistics`, possibly summed
+            stats (BDCLStatistics): as returned by :meth:`pop_statistics`, possibly summed
                 over ranks and iterations.
             update_prototypes (bool): apply the HEP update (ignored without prototypes).
             update_temperatures (bool): apply the TDL step (ignored for ``tdl='none'``).
+
+        Returns:
+            bool: whether the statistics were applied (False: refused as non-finite).
         """
-        expected = set(self.empty_statistics())
-        if set(stats) != expected:
-            raise ValueError(f'statistics must have the keys {sorted(expected)} for this '
-                             f'configuration, got {sorted(stats)}')
+        if not isinstance(stats, BDCLStatistics):
+            raise ValueError(f'statistics must be a BDCLStatistics (from pop_statistics), got '
+                             f'{type(stats).__name__}')
+        expected = self.empty_statistics()
+        for name, value in stats.tensors().items():
+            if value.shape != getattr(expected, name).shape:
+                raise ValueError(f'statistics field {name} has shape {tuple(value.shape)}, '
+                                 f'expected {tuple(getattr(expected, name).shape)} for '
+                                 f'num_classes={self.num_classes}, feat_dim={self.feat_dim}')
+        if not stats.is_finite():
+            return False
+        stats = stats.to(self.log_tau.device)
         if update_temperatures and self.tdl != 'none':
-            device = self.log_tau.device
-            tau = tdl_update(self.temperatures, stats['tdl_grad_sum'].to(device),
-                             stats['tdl_count'].to(device), self.tdl, self.tdl_lr, self.tau_min,
-                             self.tau_max)
+            tau = tdl_update(self.temperatures, stats, self.tdl, self.tdl_lr, self.tau_min,
+                             self.tau_max, self.tau_init)
             self.log_tau.copy_(tau.log())
         if update_prototypes and self.use_prototypes:
-            device = self.prototypes.device
             prototypes, valid = hep_update(
                 self.prototypes,
                 self.prototype_valid,
-                *(stats[key].to(device)
-                  for key in ('hard_sum', 'hard_count', 'feat_sum', 'feat_count')),
+                stats.hard_sum,
+                stats.hard_count,
+                stats.feat_sum,
+                stats.feat_count,
                 momentum=self.momentum)
             self.prototypes.copy_(prototypes)
             self.prototype_valid.copy_(valid)
+        return True

@@ -16,13 +16,19 @@ so the only quadratic object is the anchor-by-item similarity matrix, which ``ch
 
 Nothing here imports a host package (mmengine, mmseg, mmpretrain).
 """
-from typing import Dict, NamedTuple, Optional, Tuple
+import math
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-TDL_RULES = ('paper', 'descent', 'ascent', 'none')
+from .statistics import BDCLStatistics
+
+#: Temperature rules. 'balance' is a controller on log tau; the others are gradient steps.
+TDL_RULES = ('balance', 'paper', 'descent', 'ascent', 'none')
+#: Rules whose step is a per-anchor temperature gradient (:func:`tdl_anchor_gradient`).
+GRADIENT_RULES = ('paper', 'descent', 'ascent')
 
 
 class BDCLTerms(NamedTuple):
@@ -41,6 +47,10 @@ class BDCLTerms(NamedTuple):
             the whole denominator set, or None when not requested.
         features (Tensor): ``(N, D)`` detached L2-normalised features.
         class_count (Tensor): ``(C,)`` int64 number of items per class.
+        mean_neg_sim (Tensor | None): ``(M,)`` detached mean similarity to the negatives
+            ``N(i)`` (denominator items of other classes and valid prototypes of other
+            classes); 0 for anchors without a negative. None for the empty result.
+        has_negative (Tensor | None): ``(M,)`` bool, anchors with at least one negative.
     """
 
     loss: Tensor
@@ -51,11 +61,13 @@ class BDCLTerms(NamedTuple):
     expected_sim: Optional[Tensor]
     features: Tensor
     class_count: Tensor
+    mean_neg_sim: Optional[Tensor] = None
+    has_negative: Optional[Tensor] = None
 
 
 def _check_inputs(features: Tensor, labels: Tensor, temperatures: Tensor,
                   prototypes: Optional[Tensor], prototype_mask: Optional[Tensor],
-                  chunk_size: Optional[int]) -> None:
+                  chunk_size: Optional[int], groups: Optional[Tensor]) -> None:
     if features.dim() != 2:
         raise ValueError(f'features must have shape (N, D), got {tuple(features.shape)}')
     if labels.dim() != 1 or labels.shape[0] != features.shape[0]:
@@ -80,11 +92,21 @@ def _check_inputs(features: Tensor, labels: Tensor, temperatures: Tensor,
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
                                    or chunk_size < 1):
         raise ValueError(f'chunk_size must be None or a positive int, got {chunk_size!r}')
+    if groups is not None and (groups.shape != labels.shape or groups.dtype.is_floating_point
+                               or groups.dtype == torch.bool):
+        raise ValueError(f'groups must be an integer tensor of shape (N,) = '
+                         f'({labels.shape[0]},) like labels, got {groups.dtype} '
+                         f'{tuple(groups.shape)}')
 
 
-def _chunk_logits(sim: Tensor, rows: Tensor, temperature: Tensor, proto_sim: Optional[Tensor],
-                  proto_mask: Optional[Tensor]) -> Tuple[Tensor, Optional[Tensor]]:
-    """Scale one chunk's similarities by the anchor temperatures; -inf on self and masked protos.
+def _chunk_logits(sim: Tensor,
+                  rows: Tensor,
+                  temperature: Tensor,
+                  proto_sim: Optional[Tensor],
+                  proto_mask: Optional[Tensor],
+                  groups: Optional[Tensor] = None) -> Tuple[Tensor, Optional[Tensor]]:
+    """Scale one chunk's similarities by the anchor temperatures; -inf on self, on items of
+    other groups and on masked prototypes.
 
     Args:
         sim (Tensor): ``(n, N)`` anchor-to-item similarities.
@@ -92,9 +114,13 @@ def _chunk_logits(sim: Tensor, rows: Tensor, temperature: Tensor, proto_sim: Opt
         temperature (Tensor): ``(n,)`` anchor temperatures.
         proto_sim (Tensor | None): ``(n, C)`` anchor-to-prototype similarities.
         proto_mask (Tensor | None): ``(C,)`` bool, valid prototypes.
+        groups (Tensor | None): ``(N,)`` int64 group of every item; an anchor sees only the
+            items of its own group.
     """
     logits = sim / temperature[:, None]
     logits[torch.arange(rows.numel(), device=rows.device), rows] = float('-inf')
+    if groups is not None:
+        logits.masked_fill_(groups[rows][:, None] != groups[None, :], float('-inf'))
     if proto_sim is None:
         return logits, None
     proto_logits = (proto_sim / temperature[:, None]).masked_fill(~proto_mask[None, :],
@@ -130,33 +156,37 @@ class _ChunkedLogPartition(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z: Tensor, temperature: Tensor, anchor_index: Tensor,
                 prototypes: Optional[Tensor], proto_mask: Optional[Tensor], chunk_size: int,
-                want_expected: bool) -> Tuple[Tensor, Tensor]:
+                want_expected: bool, groups: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
         need_expected = want_expected or ctx.needs_input_grad[1]
-        log_z = z.new_empty(anchor_index.numel())
-        expected = z.new_zeros(anchor_index.numel() if need_expected else 0)
-        for start in range(0, anchor_index.numel(), chunk_size):
+        num_anchors = anchor_index.numel()
+        log_z = z.new_empty(num_anchors)
+        expected = z.new_zeros(num_anchors if need_expected else 0)
+        for start in range(0, num_anchors, chunk_size):
             stop = start + chunk_size
             rows = anchor_index[start:stop]
             z_a = z[rows]
             sim = z_a @ z.t()
             proto_sim = None if prototypes is None else z_a @ prototypes.t()
             logits, proto_logits = _chunk_logits(sim, rows, temperature[start:stop], proto_sim,
-                                                 proto_mask)
+                                                 proto_mask, groups)
             log_z[start:stop] = _log_partition(logits, proto_logits)
             if need_expected:
                 expected[start:stop] = _expected_similarity(logits, sim, proto_logits, proto_sim,
                                                             log_z[start:stop])
         ctx.chunk_size = chunk_size
         ctx.has_prototypes = prototypes is not None
+        ctx.has_groups = groups is not None
         ctx.save_for_backward(z, temperature, anchor_index, log_z, expected,
+                              *((groups, ) if groups is not None else ()),
                               *((prototypes, proto_mask) if prototypes is not None else ()))
         ctx.mark_non_differentiable(expected)
         return log_z, expected
 
     @staticmethod
     def backward(ctx, grad_log_z: Tensor, grad_expected: Tensor):
-        z, temperature, anchor_index, log_z, expected, *protos = ctx.saved_tensors
-        prototypes, proto_mask = protos if ctx.has_prototypes else (None, None)
+        z, temperature, anchor_index, log_z, expected, *rest = ctx.saved_tensors
+        groups = rest.pop(0) if ctx.has_groups else None
+        prototypes, proto_mask = rest if ctx.has_prototypes else (None, None)
         grad_z = grad_temperature = None
         with torch.autocast(device_type=z.device.type, enabled=False):
             if ctx.needs_input_grad[0]:
@@ -168,7 +198,7 @@ class _ChunkedLogPartition(torch.autograd.Function):
                     z_a = z[rows]
                     proto_sim = None if prototypes is None else z_a @ prototypes.t()
                     logits, proto_logits = _chunk_logits(z_a @ z.t(), rows, temperature[chunk],
-                                                         proto_sim, proto_mask)
+                                                         proto_sim, proto_mask, groups)
                     # d logZ_i / d s_ij = q_ij / t_i, formed in place in the recomputed logits.
                     log_z_c, scale_c = log_z[chunk, None], scale[chunk, None]
                     weight = logits.sub_(log_z_c).exp_().mul_(scale_c)
@@ -179,7 +209,7 @@ class _ChunkedLogPartition(torch.autograd.Function):
                     grad_z.addmm_(weight.t(), z_a)
             if ctx.needs_input_grad[1]:
                 grad_temperature = -grad_log_z * expected / temperature**2
-        return grad_z, grad_temperature, None, None, None, None, None
+        return grad_z, grad_temperature, None, None, None, None, None, None
 
 
 def bdcl_loss_terms(features: Tensor,
@@ -188,7 +218,8 @@ def bdcl_loss_terms(features: Tensor,
                     prototypes: Optional[Tensor] = None,
                     prototype_mask: Optional[Tensor] = None,
                     chunk_size: Optional[int] = None,
-                    expected_similarity: bool = False) -> BDCLTerms:
+                    expected_similarity: bool = False,
+                    groups: Optional[Tensor] = None) -> BDCLTerms:
     """Evaluate the BDCL loss and the per-anchor quantities its updates need.
 
     Args:
@@ -203,12 +234,15 @@ def bdcl_loss_terms(features: Tensor,
             builds the full ``(N, N)`` matrix under plain autograd. Same value either way.
         expected_similarity (bool): also return ``sum_a softmax_a(s_ia / t) s_ia`` per anchor
             (needed by the 'descent'/'ascent' temperature rules).
+        groups (Tensor | None): ``(N,)`` integer group of each item (e.g. the image it comes
+            from). An anchor's positives ``P(i)`` and denominator items ``A(i)`` are then the
+            items of its own group; the prototypes are shared by all groups. None: one group.
 
     Returns:
         BDCLTerms: the loss and per-anchor terms, computed in float32 whatever the input dtype
         (float16/bfloat16/AMP included; float64 inputs stay in float64).
     """
-    _check_inputs(features, labels, temperatures, prototypes, prototype_mask, chunk_size)
+    _check_inputs(features, labels, temperatures, prototypes, prototype_mask, chunk_size, groups)
     num_classes = temperatures.shape[0]
     dtype = torch.float64 if features.dtype == torch.float64 else torch.float32
     with torch.autocast(device_type=features.device.type, enabled=False):
@@ -216,8 +250,17 @@ def bdcl_loss_terms(features: Tensor,
         labels = labels.long()
         tau = temperatures.to(dtype)
         class_count = torch.bincount(labels, minlength=num_classes)
-        # Sum of each class's normalised features: gives every positive-pair mean in O(N D).
-        class_sum = z.new_zeros(num_classes, z.shape[1]).index_add(0, labels, z)
+        # Sum of each (group, class)'s normalised features: every positive-pair mean in O(N D).
+        if groups is None:
+            group = torch.zeros_like(labels)
+        else:
+            group = torch.unique(groups.to(labels.device), return_inverse=True)[1]
+        num_groups = int(group.max()) + 1 if group.numel() else 1
+        cell = group * num_classes + labels
+        cell_count = torch.bincount(cell, minlength=num_groups * num_classes)
+        cell_sum = z.new_zeros(num_groups * num_classes, z.shape[1]).index_add(0, cell, z)
+        group_count = cell_count.view(num_groups, num_classes).sum(dim=1)
+        group_sum = cell_sum.view(num_groups, num_classes, -1).sum(dim=1)
         own_valid = torch.zeros_like(labels, dtype=torch.bool)
         protos = proto_mask = None
         if prototypes is not None:
@@ -226,39 +269,54 @@ def bdcl_loss_terms(features: Tensor,
                 torch.ones(num_classes, dtype=torch.bool, device=z.device)
                 if prototype_mask is None else prototype_mask.to(z.device, torch.bool))
             own_valid = proto_mask[labels]
-        pos_count = class_count[labels] - 1 + own_valid.long()
+        pos_count = cell_count[cell] - 1 + own_valid.long()
         anchor_index = torch.nonzero(pos_count > 0).squeeze(1)
         detached = z.detach()
         if anchor_index.numel() == 0:
             empty = z.new_zeros(0)
             return BDCLTerms(
                 features.to(dtype).sum() * 0, anchor_index, empty, empty, empty,
-                empty if expected_similarity else None, detached, class_count)
+                empty if expected_similarity else None, detached, class_count, empty,
+                anchor_index.bool())
 
         z_a = z[anchor_index]
         y_a = labels[anchor_index]
         t_a = tau[y_a]
-        pos_sim_sum = (z_a * (class_sum[y_a] - z_a)).sum(dim=1)
+        pos_sim_sum = (z_a * (cell_sum[cell[anchor_index]] - z_a)).sum(dim=1)
         if protos is not None:
             pos_sim_sum = pos_sim_sum + own_valid[anchor_index] * (z_a * protos[y_a]).sum(dim=1)
         mean_pos_sim = pos_sim_sum / pos_count[anchor_index]
+        # negatives: the group's items of other classes, and valid prototypes of other classes
+        g_a, c_a = group[anchor_index], cell[anchor_index]
+        neg_sum = group_sum[g_a] - cell_sum[c_a]
+        neg_count = group_count[g_a] - cell_count[c_a]
+        if protos is not None:
+            valid_protos = protos * proto_mask[:, None].to(dtype)
+            neg_sum = neg_sum + valid_protos.sum(dim=0) - valid_protos[y_a]
+            neg_count = neg_count + proto_mask.sum() - own_valid[anchor_index].long()
+        has_negative = neg_count > 0
+        mean_neg_sim = (z_a * neg_sum).sum(dim=1).detach() / neg_count.clamp(min=1)
 
         if chunk_size is None:
             sim = z_a @ z.t()
             proto_sim = None if protos is None else z_a @ protos.t()
-            logits, proto_logits = _chunk_logits(sim, anchor_index, t_a, proto_sim, proto_mask)
+            logits, proto_logits = _chunk_logits(sim, anchor_index, t_a, proto_sim, proto_mask,
+                                                 None if groups is None else group)
             log_z = _log_partition(logits, proto_logits)
             expected = None
-            if expected_similarity:
-                with torch.no_grad():
+            with torch.no_grad():
+                if expected_similarity:
                     expected = _expected_similarity(logits, sim, proto_logits, proto_sim, log_z)
         else:
-            log_z, expected = _ChunkedLogPartition.apply(z, t_a, anchor_index, protos, proto_mask,
-                                                         chunk_size, expected_similarity)
+            log_z, expected = _ChunkedLogPartition.apply(z, t_a, anchor_index, protos,
+                                                         proto_mask, chunk_size,
+                                                         expected_similarity,
+                                                         None if groups is None else group)
             expected = expected if expected_similarity else None
         anchor_loss = log_z - mean_pos_sim / t_a
         return BDCLTerms(anchor_loss.mean(), anchor_index, anchor_loss, t_a.detach(),
-                         mean_pos_sim.detach(), expected, detached, class_count)
+                         mean_pos_sim.detach(), expected, detached, class_count, mean_neg_sim,
+                         has_negative)
 
 
 def bdcl_loss(features: Tensor,
@@ -266,7 +324,8 @@ def bdcl_loss(features: Tensor,
               temperatures: Tensor,
               prototypes: Optional[Tensor] = None,
               prototype_mask: Optional[Tensor] = None,
-              chunk_size: Optional[int] = None) -> Tensor:
+              chunk_size: Optional[int] = None,
+              groups: Optional[Tensor] = None) -> Tensor:
     """BDCL loss (mean over valid anchors) with per-class temperatures and HEP prototypes.
 
     ``L(i) = -1/|P+(i)| sum_{p in P+(i)} log(exp(z_i.z_p/t) / (sum_{a in A(i)} exp(s_ia/t) +
@@ -283,12 +342,14 @@ def bdcl_loss(features: Tensor,
         prototype_mask (Tensor | None): ``(C,)`` bool, valid prototypes (all if None).
         chunk_size (int | None): anchors per chunk for memory linear in N (see
             :func:`bdcl_loss_terms`).
+        groups (Tensor | None): ``(N,)`` integer group per item; anchors contrast only within
+            their group (see :func:`bdcl_loss_terms`).
 
     Returns:
         Tensor: ``()`` float32 loss (float64 for float64 features).
     """
     return bdcl_loss_terms(features, labels, temperatures, prototypes, prototype_mask,
-                           chunk_size).loss
+                           chunk_size, groups=groups).loss
 
 
 def tdl_anchor_gradient(rule: str, mean_pos_sim: Tensor, expected_sim: Optional[Tensor],
@@ -317,21 +378,19 @@ def tdl_anchor_gradient(rule: str, mean_pos_sim: Tensor, expected_sim: Optional[
             raise ValueError(f"TDL rule '{rule}' needs expected_sim")
         return (mean_pos_sim - expected_sim) / temperature**2
     raise ValueError(f"no temperature gradient for TDL rule '{rule}'; "
-                     f"expected one of {TDL_RULES[:3]}")
+                     f"expected one of {GRADIENT_RULES}")
 
 
 def bdcl_statistics(terms: BDCLTerms, labels: Tensor, preds: Optional[Tensor], num_classes: int,
-                    tdl: str, use_prototypes: bool) -> Dict[str, Tensor]:
-    """Per-class sums (so that a sum over iterations and ranks stays exact) for the updates.
+                    tdl: str, use_prototypes: bool) -> BDCLStatistics:
+    """Per-class sums of one forward for the TDL and HEP updates.
 
-    Keys (all float32): with ``tdl != 'none'`` ``tdl_grad_sum (C,)`` (sum of ``g_i`` over valid
-    anchors of the class) and ``tdl_count (C,)``; with ``use_prototypes`` ``hard_sum (C, D)`` /
-    ``hard_count (C,)`` (normalised features of items with ``preds != labels``) and ``feat_sum
-    (C, D)`` / ``feat_count (C,)`` (all normalised features, for first-appearance init).
+    Only the fields the configuration uses are filled; the others stay zero (see
+    :class:`~bdcl_mm.models.losses.statistics.BDCLStatistics`).
 
     Args:
-        terms (BDCLTerms): output of :func:`bdcl_loss_terms` (with ``expected_similarity`` set
-            for 'descent'/'ascent').
+        terms (BDCLTerms): output of :func:`bdcl_loss_terms` (with ``expected_similarity`` for
+            'descent'/'ascent').
         labels (Tensor): ``(N,)`` int64 labels of the same items.
         preds (Tensor | None): ``(N,)`` predicted classes; None means no hard example.
         num_classes (int): C.
@@ -339,56 +398,127 @@ def bdcl_statistics(terms: BDCLTerms, labels: Tensor, preds: Optional[Tensor], n
         use_prototypes (bool): whether HEP statistics are needed.
 
     Returns:
-        dict[str, Tensor]: the statistics (empty dict if nothing is needed).
+        BDCLStatistics: the sums, float32 on the features' device.
     """
-    stats: Dict[str, Tensor] = {}
     z = terms.features.float()
     labels = labels.long()
-    if tdl != 'none':
+    stats = BDCLStatistics.zeros(num_classes, z.shape[1], z.device)
+    y_a = labels[terms.anchor_index]
+    stats.anchor_count = torch.bincount(y_a, minlength=num_classes).float()
+    if tdl in GRADIENT_RULES:
         grad = tdl_anchor_gradient(tdl, terms.mean_pos_sim, terms.expected_sim,
                                    terms.anchor_temperature).float()
-        y_a = labels[terms.anchor_index]
-        stats['tdl_grad_sum'] = z.new_zeros(num_classes).index_add(0, y_a, grad)
-        stats['tdl_count'] = torch.bincount(y_a, minlength=num_classes).float()
+        stats.tdl_grad_sum = stats.tdl_grad_sum.index_add(0, y_a, grad)
+    elif tdl == 'balance':
+        with_negative = terms.has_negative
+        margin = (terms.mean_pos_sim - terms.mean_neg_sim).float()[with_negative]
+        stats.margin_sum = stats.margin_sum.index_add(0, y_a[with_negative], margin)
+        stats.margin_count = torch.bincount(y_a[with_negative], minlength=num_classes).float()
     if use_prototypes:
-        stats['feat_sum'] = z.new_zeros(num_classes, z.shape[1]).index_add(0, labels, z)
-        stats['feat_count'] = terms.class_count.float()
+        stats.feat_sum = stats.feat_sum.index_add(0, labels, z)
+        stats.feat_count = terms.class_count.float()
         hard = (
             torch.zeros_like(labels, dtype=torch.bool)
             if preds is None else preds.to(labels.device).long() != labels)
-        stats['hard_sum'] = z.new_zeros(num_classes, z.shape[1]).index_add(0, labels[hard], z[hard])
-        stats['hard_count'] = torch.bincount(labels[hard], minlength=num_classes).float()
+        stats.hard_sum = stats.hard_sum.index_add(0, labels[hard], z[hard])
+        stats.hard_count = torch.bincount(labels[hard], minlength=num_classes).float()
     return stats
 
 
-def tdl_update(temperatures: Tensor, grad_sum: Tensor, count: Tensor, rule: str, lr: float,
-               tau_min: float, tau_max: float) -> Tensor:
-    """One TDL step on the temperatures themselves (not on log tau), then clamp.
+def balance_error(margin_sum: Tensor, margin_count: Tensor, temperatures: Tensor,
+                  min_margin: float = 1e-3) -> Tensor:
+    """``(C,)`` log of each class's logit gap, minus its mean over the classes present.
 
-    ``g_c = grad_sum_c / count_c`` is the mean over class c's anchors, so head classes do not
-    dominate; ``'paper'``/``'descent'``: ``tau_c <- tau_c - lr g_c``; ``'ascent'``:
-    ``tau_c <- tau_c + lr g_c``; ``'none'`` or ``count_c == 0``: unchanged. Finally clamp to
-    ``[tau_min, tau_max]``.
+    The logit gap of class c is ``m_c = margin_c / tau_c`` with ``margin_c`` the mean over the
+    class's anchors of ``mean_{p in P+(i)} s_ip - mean_{n in N(i)} s_in`` (floored at
+    ``min_margin``): the softmax of an anchor weighs a typical negative ``exp(-m_c)`` times a
+    typical positive, the relative penalty of a negative that BDCL's per-class temperatures
+    balance. ``e_c = log m_c - mean_k log m_k``; zero for classes without anchors that have a
+    negative.
+
+    Args:
+        margin_sum (Tensor): ``(C,)`` summed per-anchor margins.
+        margin_count (Tensor): ``(C,)`` anchors summed.
+        temperatures (Tensor): ``(C,)`` current temperatures.
+        min_margin (float): floor of the margin (a class not separated yet counts as this).
+    """
+    margin = (margin_sum.float() / margin_count.float().clamp(min=1.0)).clamp(min=min_margin)
+    log_gap = margin.log() - temperatures.float().log()
+    present = margin_count > 0
+    if not bool(present.any()):
+        return torch.zeros_like(log_gap)
+    centre = log_gap[present].mean()
+    return torch.where(present, log_gap - centre, torch.zeros_like(log_gap))
+
+
+def tdl_update(temperatures: Tensor,
+               stats: BDCLStatistics,
+               rule: str,
+               lr: float,
+               tau_min: float,
+               tau_max: float,
+               tau_centre: float = 0.1,
+               max_error: float = 2.0) -> Tensor:
+    """One TDL step, then clamp to ``[tau_min, tau_max]``. Classes without anchors in the sums
+    keep their temperature; sums that are not finite (``stats.is_finite()``) change nothing.
+
+    * ``'balance'``, a controller on ``log tau``: with ``e_c`` from :func:`balance_error`
+      (clipped to ``+-max_error``), ``log tau_c <- log tau_c + lr * e_c`` for the classes
+      present, then every ``log tau`` is shifted so that the geometric mean of the
+      temperatures is ``tau_centre``. Where it settles: where the logit gaps
+      ``margin_c / tau_c`` are equal across classes, i.e. ``tau_c`` proportional to the
+      class's margin, with geometric mean ``tau_centre``: poorly separated classes end
+      colder, and every class's softmax weighs a typical negative against a typical positive
+      alike. With the mean shift, each step shrinks the distance (in ``log tau``) to that
+      point by exactly the factor ``1 - lr`` for fixed margins: a perturbed temperature
+      returns, and the time constant is ``1 / lr`` updates whatever the schedule length.
+    * ``'paper'`` (descent on the stated gradient ``g_c >= 0``): ``tau_c <- tau_c - lr g_c``.
+      ``g_c`` is never negative, so the only fixed point is ``tau_min``.
+    * ``'descent'``: ``tau_c <- tau_c - lr g_c`` with the exact ``dL/dtau_c``. On fixed
+      features it settles where the loss is flat in ``tau_c``; as a class separates, that point
+      moves towards ``tau_min``.
+    * ``'ascent'``: ``tau_c <- tau_c + lr g_c``. The loss is convex in ``1/tau``, so ascent has
+      no interior fixed point and runs to a clamp.
+    * ``'none'``: unchanged.
+
+    ``g_c = tdl_grad_sum_c / anchor_count_c`` is the mean over class c's anchors, so head
+    classes do not dominate.
 
     Args:
         temperatures (Tensor): ``(C,)`` current temperatures.
-        grad_sum (Tensor): ``(C,)`` summed per-anchor gradients.
-        count (Tensor): ``(C,)`` number of anchors summed.
+        stats (BDCLStatistics): summed statistics (``anchor_count`` and the rule's fields).
         rule (str): TDL rule.
-        lr (float): step size.
+        lr (float): step size (in ``tau`` for the gradient rules; for 'balance' the fraction
+            of the distance to equilibrium, in ``log tau``, closed per update).
         tau_min (float): lower clamp.
         tau_max (float): upper clamp.
+        tau_centre (float): geometric mean of the temperatures under 'balance'.
+        max_error (float): clip of the 'balance' error, so one batch moves ``log tau`` by at
+            most ``lr * max_error`` (before the geometric-mean shift).
 
     Returns:
-        Tensor: ``(C,)`` new temperatures.
+        Tensor: ``(C,)`` new float32 temperatures.
     """
     if rule not in TDL_RULES:
         raise ValueError(f"tdl must be one of {TDL_RULES}, got '{rule}'")
     temperatures = temperatures.float()
-    if rule != 'none':
+    if not stats.is_finite():
+        return temperatures
+    count = stats.anchor_count.to(temperatures.device).float()
+    if rule in GRADIENT_RULES:
         sign = 1.0 if rule == 'ascent' else -1.0
-        mean_grad = grad_sum.float() / count.float().clamp(min=1.0)
-        temperatures = torch.where(count > 0, temperatures + sign * lr * mean_grad, temperatures)
+        mean_grad = stats.tdl_grad_sum.to(temperatures.device).float() / count.clamp(min=1.0)
+        step = torch.where(count > 0, sign * lr * mean_grad, torch.zeros_like(mean_grad))
+        temperatures = temperatures + step
+    elif rule == 'balance':
+        margin_count = stats.margin_count.to(temperatures.device).float()
+        margin_sum = stats.margin_sum.to(temperatures.device).float()
+        if not bool((margin_count > 0).any()):
+            return temperatures.clamp(tau_min, tau_max)
+        error = balance_error(margin_sum, margin_count, temperatures).clamp(-max_error, max_error)
+        log_tau = temperatures.log() + lr * error
+        log_tau = log_tau - (log_tau.mean() - math.log(tau_centre))
+        temperatures = log_tau.exp()
     return temperatures.clamp(tau_min, tau_max)
 
 
@@ -399,7 +529,8 @@ def hep_update(prototypes: Tensor, valid: Tensor, hard_sum: Tensor, hard_count: 
     A class that has no valid prototype yet and appears (``feat_count > 0``) is initialised to
     ``normalize(mean of all its features)`` and marked valid. Every other valid class with hard
     examples moves by ``z*_c <- normalize((1 - m) z*_c + m mean(hard features of c))``; classes
-    without hard examples keep their prototype. A zero-norm result leaves the prototype as it was.
+    without hard examples keep their prototype. A zero-norm result leaves the prototype as it
+    was, and sums that are not all finite change nothing.
 
     Args:
         prototypes (Tensor): ``(C, D)`` current prototypes.
@@ -415,6 +546,8 @@ def hep_update(prototypes: Tensor, valid: Tensor, hard_sum: Tensor, hard_count: 
     """
     prototypes = prototypes.float()
     valid = valid.bool()
+    if not all(bool(torch.isfinite(t).all()) for t in (hard_sum, hard_count, feat_sum, feat_count)):
+        return prototypes, valid
     eps = 1e-12
     first_mean = feat_sum.float() / feat_count.float().clamp(min=1.0)[:, None]
     initialise = (~valid) & (feat_count > 0) & (first_mean.norm(dim=1) > eps)

@@ -16,7 +16,7 @@ model = dict(
         in_channels=2048,
         proj_channels=(2048, 128),
         loss_contrast=dict(
-            type='BDCLLoss', tdl='ascent', tau_init=0.1, use_prototypes=True, momentum=0.1),
+            type='BDCLLoss', tdl='balance', tau_init=0.1, use_prototypes=True, momentum=0.1),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         hard_from='classifier'))
 
