@@ -45,3 +45,19 @@ def test_model_configs_share_everything_but_the_bdcl_term():
     ce, bdcl = bench.model_configs('segformer', 'w48', 64)
     assert ce.decode_head.type == 'SegformerHead' and bdcl.decode_head.type == 'BDCLDecodeHead'
     assert ce.backbone.init_cfg is None and 'auxiliary_head' not in ce
+
+
+def test_gpu_check_script_runs_the_cuda_tests_and_both_step_ratios(tmp_path):
+    import subprocess
+    import sys
+    script = osp.join(ROOT, 'tools', 'analysis', 'gpu_check.sh')
+    out = subprocess.run(['bash', script, '--dry-run'], capture_output=True, text=True,
+                         timeout=60, env=dict(PYTHON=sys.executable, PATH='/usr/bin:/bin'))
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if line.startswith('+ ')]
+    assert '-k amp or cuda' in lines[0]
+    steps = [line for line in lines if '--only seg_step' in line]
+    assert len(steps) == 2 and sum('--amp' in line for line in steps) == 1
+    assert all('--full' in line and '--models hrnet_ocr segformer' in line for line in steps)
+    assert any('--only loss' in line and '--full' in line for line in lines)
+    assert 'docs/results/cost_gpu' in out.stdout
