@@ -20,8 +20,8 @@ import argparse
 import os.path as osp
 import sys
 
-from bdcl_mm.engine.launch import (amp_optim_wrapper, build_runner, load_config,
-                                   parse_cfg_options_args, prepare_environment,
+from bdcl_mm.engine.launch import (amp_optim_wrapper, build_runner, explain_download_errors,
+                                   load_config, parse_cfg_options_args, prepare_environment,
                                    shutdown_distributed)
 from bdcl_mm.engine.resume import apply_resume, normalize_resume_args
 
@@ -59,7 +59,8 @@ def main(argv=None):
         cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper)
     apply_resume(cfg, args.resume)
     prepare_environment(cfg)
-    build_runner(cfg).train()
+    with explain_download_errors(cfg):
+        build_runner(cfg).train()
     shutdown_distributed()
 
 
