@@ -8,8 +8,9 @@ arrays and scalars, and ``getattr`` references to the buffer's statistics method
 This module registers a local-file loader that keeps ``weights_only=True`` and allows exactly the
 extra globals an mmengine checkpoint needs (``getattr`` restricted to ``HistoryBuffer`` statistics).
 A file that needs anything else is refused with :class:`TrustedCheckpointError`, whose message names
-the offending globals (e.g. ``builtins.open``, which pickles as ``io.open``) and the opt-in: ``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``, ``trust_checkpoint = True``
-in a config, or ``register_safe_checkpoint_loader(trust=True)``.
+the offending globals (e.g. ``builtins.open``, which pickles as ``io.open``) and the opt-in:
+``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``, ``trust_checkpoint = True`` in a
+config, or ``register_safe_checkpoint_loader(trust=True)``.
 """
 import os.path as osp
 import pickle

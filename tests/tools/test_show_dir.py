@@ -17,8 +17,8 @@ def test_seg_show_dir_paints_every_image(seg_setup):
 
 def test_cls_show_dir_paints_every_image(cls_setup):
     root, config = cls_setup
-    run_tool('train.py', config, '--work-dir', root / 'w', '--cfg-options', 'train_cfg.max_epochs=1',
-             cwd=root)
+    run_tool('train.py', config, '--work-dir', root / 'w', '--cfg-options',
+             'train_cfg.max_epochs=1', cwd=root)
     show = root / 'vis'
     run_tool('test.py', config, root / 'w' / 'epoch_1.pth', '--work-dir', root / 't',
              '--show-dir', show, cwd=root)
