@@ -6,7 +6,7 @@ the weights a stock model has and writes ``{'meta': {...}, 'state_dict': {...}}`
 plain values only, so ``torch.load(path, weights_only=True)`` reads it with stock mmseg / mmpretrain
 and no plugin::
 
-    python tools/model_converters/strip_bdcl.py work_dirs/hrnet_ocr_tui/iter_80000.pth ocrnet_tui.pth
+    python tools/model_converters/strip_bdcl.py work_dirs/hrnet_ocr_tui/iter_80000.pth plain.pth
 
 - segmentation (``BDCLOCRHead``): the ``projector.*`` and ``loss_contrast.*`` keys are dropped; the
   rest is a stock ``OCRHead`` cascade (load it with the same config's ``type='OCRHead'``);
