@@ -95,7 +95,7 @@ def safe_torch_load(filename: str, map_location: Any = None, trust: Optional[boo
 
 
 def refused_globals_reason(filename: str, message: str) -> str:
-    """Say which pickled globals made a weights-only load fail, e.g. ``needs builtins.open``.
+    """Say which pickled globals made a weights-only load fail, e.g. ``needs io.open``.
 
     The globals are read from the file itself (torch's static scan of the pickle, against the
     allow-list active when called); when the scan finds none or cannot read the file, every
@@ -109,7 +109,6 @@ def refused_globals_reason(filename: str, message: str) -> str:
     Returns:
         str: ``'needs <global>, <global>'`` or the quoted reason.
     """
-    names: List[str] = []
     try:
         names = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(filename))
     except (AttributeError, ValueError, RuntimeError, OSError, pickle.UnpicklingError):
