@@ -8,11 +8,13 @@ arrays and scalars, and ``getattr`` references to the buffer's statistics method
 This module registers a local-file loader that keeps ``weights_only=True`` and allows exactly the
 extra globals an mmengine checkpoint needs (``getattr`` restricted to ``HistoryBuffer`` statistics).
 A file that needs anything else is refused with :class:`TrustedCheckpointError`, whose message names
-the opt-in: ``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``, ``trust_checkpoint = True``
-in a config, or ``register_safe_checkpoint_loader(trust=True)``.
+the offending globals (e.g. ``builtins.open``, which pickles as ``io.open``) and the opt-in:
+``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``, ``trust_checkpoint = True`` in a
+config, or ``register_safe_checkpoint_loader(trust=True)``.
 """
 import os.path as osp
 import pickle
+import re
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
@@ -85,18 +87,39 @@ def safe_torch_load(filename: str, map_location: Any = None, trust: Optional[boo
     except TrustedCheckpointError:
         raise
     except pickle.UnpicklingError as error:
-        reason = _unpickler_reason(str(error))
+        with torch.serialization.safe_globals(safe_globals()):
+            reason = refused_globals_reason(filename, str(error))
         raise TrustedCheckpointError(
             f'Refusing to load {filename}: it needs more than tensors, numpy arrays and mmengine '
             f'log buffers, and loading it would run pickled code ({reason}). {OPT_IN_HINT}') from None
 
 
-def _unpickler_reason(message: str) -> str:
-    """The sentence of torch's weights-only error that names what was refused."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    specific = [line for line in lines
-                if not line.startswith(('Weights only load failed', 'Check the documentation'))]
-    return (specific or lines or ['unknown reason'])[0]
+def refused_globals_reason(filename: str, message: str) -> str:
+    """Say which pickled globals made a weights-only load fail, e.g. ``needs io.open``.
+
+    The globals are read from the file itself (torch's static scan of the pickle, against the
+    allow-list active when called); when the scan finds none or cannot read the file, every
+    ``GLOBAL <name>`` that torch's message mentions, wherever it sits in the message. Only when
+    neither names a global is torch's own error (its ``WeightsUnpickler error:`` part) quoted.
+
+    Args:
+        filename: The checkpoint that failed to load.
+        message: The text of torch's ``UnpicklingError``.
+
+    Returns:
+        str: ``'needs <global>, <global>'`` or the quoted reason.
+    """
+    try:
+        names = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(filename))
+    except (AttributeError, ValueError, RuntimeError, OSError, pickle.UnpicklingError):
+        names = []
+    if not names:
+        names = sorted(set(re.findall(r'GLOBAL\s+([\w.]+)', message)))
+    if names:
+        return 'needs ' + ', '.join(names)
+    specific = message.rsplit('WeightsUnpickler error:', 1)[-1]
+    specific = specific.split('Check the documentation of torch.load')[0]
+    return ' '.join(specific.split()) or 'unknown reason'
 
 
 def register_safe_checkpoint_loader(trust: bool = False) -> None:
