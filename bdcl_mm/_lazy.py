@@ -5,7 +5,26 @@ class) lists it here instead of importing it: the defining module, and with it m
 registration, is imported on first attribute access (``from package import Name`` included).
 """
 import importlib
+import sys
+import types
 from typing import Callable, Dict, List, Sequence, Tuple
+
+
+class _ReExportingPackage(types.ModuleType):
+    """A package whose re-exported names win over same-named sub-modules imported later.
+
+    Importing ``package.name`` binds the sub-module as the attribute ``name`` of the package. When
+    the package already re-exports something else under that name (the function ``bdcl_loss`` of
+    :mod:`bdcl_mm.models.losses`, beside its sub-module ``bdcl_loss``), the re-export stays, as it
+    did when the package imported its sub-modules eagerly.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        current = self.__dict__.get(name)
+        if (isinstance(value, types.ModuleType) and current is not None
+                and not isinstance(current, types.ModuleType)):
+            return
+        super().__setattr__(name, value)
 
 
 def lazy_exports(package: str,
@@ -21,6 +40,7 @@ def lazy_exports(package: str,
     Returns:
         ``(__getattr__, __dir__)`` to assign in the package's namespace.
     """
+    sys.modules[package].__class__ = _ReExportingPackage
     attributes = dict(attributes)
     submodules = tuple(submodules)
 

@@ -49,6 +49,16 @@ def test_lazy_reexports_resolve_and_register():
         bdcl_mm.models.losses.NotALoss  # noqa: B018
 
 
+def test_reexported_function_survives_its_namesake_submodule():
+    out = run_python("""
+        import bdcl_mm.registration  # imports the sub-module bdcl_mm.models.losses.bdcl_loss
+        from bdcl_mm.models.losses import BDCLLoss, bdcl_loss
+        from bdcl_mm.models.losses.functional import bdcl_loss as functional_loss
+        print(bdcl_loss is functional_loss, BDCLLoss.__module__)
+        """)
+    assert out.split('\n')[0] == 'True bdcl_mm.models.losses.bdcl_loss'
+
+
 @pytest.mark.parametrize('plugin', ['bdcl_mm.registration', 'bdcl_mm.seg', 'bdcl_mm.cls'])
 def test_plugin_registers_root_components_and_installs_the_loader(plugin):
     out = run_python(f"""
