@@ -52,6 +52,12 @@ def generator_args(args: argparse.Namespace) -> List[str]:
     ]
 
 
+def short_path(path: str) -> str:
+    """``path`` relative to the current folder when it lies below it, else absolute."""
+    relative = osp.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
+
+
 def check_existing_set(args: argparse.Namespace) -> bool:
     """Whether a complete demo set exists; an incomplete one stops with the command to redo it.
 
@@ -65,7 +71,7 @@ def check_existing_set(args: argparse.Namespace) -> bool:
     if reason is None:
         return True
     script, *options = generator_args(args)
-    command = [sys.executable, osp.relpath(script), osp.relpath(root)] + options[1:] + ['--force']
+    command = [short_path(p) for p in (sys.executable, script, root)] + options[1:] + ['--force']
     raise SystemExit(f'{root} holds an incomplete synthetic set: {reason}. Regenerate it with\n\n'
                      f'    {shlex.join(command)}\n\n'
                      f'(or remove {root}) and run the demo again.')
