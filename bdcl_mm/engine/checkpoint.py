@@ -14,8 +14,8 @@ statistics). Other schemes (``http(s)://``, ``open-mmlab://``, ``s3://`` ...) ke
 loaders. A file that needs anything else is refused with :class:`TrustedCheckpointError`, whose
 message names the opt-in: ``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``,
 ``trust_checkpoint = True`` in a config, or ``register_safe_checkpoint_loader(trust=True)``.
-On torch < 2.6, whose ``torch.load`` unpickles fully by default as mmengine expects, and which
-lacks the allow-list API, mmengine's loader is left as it is.
+On torch < 2.6, whose ``torch.load`` unpickles fully by default as mmengine expects, mmengine's
+loader is left as it is.
 
 **Where it is installed.** :func:`install_safe_checkpoint_loader` runs on ``import
 bdcl_mm.registration``, and so on ``import bdcl_mm.seg`` / ``import bdcl_mm.cls`` (what a config's
@@ -113,9 +113,10 @@ def _unpickler_reason(message: str) -> str:
 
 
 def torch_has_allow_list() -> bool:
-    """Whether torch loads weights-only by default and takes ``(callable, name)`` allow-list entries.
+    """Whether torch loads weights-only by default (torch >= 2.6), the case this loader is for.
 
-    Both arrived in torch 2.6; before it mmengine's own loader works and is left in place.
+    Before 2.6 ``torch.load`` unpickled fully by default, so mmengine's own loader works there and
+    is left in place (the allow-list is only tested with torch 2.14).
     """
     return digit_version(torch.__version__)[:2] >= (2, 6)
 
