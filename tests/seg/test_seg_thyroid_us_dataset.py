@@ -9,8 +9,8 @@ import pytest
 from mmseg.registry import DATASETS
 
 import bdcl_mm.seg  # noqa: F401
+from bdcl_mm.datasets.synthetic_us import write_dataset
 from bdcl_mm.seg import pair_sizes
-from bdcl_mm.seg.synthetic_us import write_dataset
 from bdcl_mm.seg.thyroid_us_dataset import CACHE_PREFIX
 
 PIPELINE = [
