@@ -1,11 +1,18 @@
 """bdcl_mm: Balanced and Discriminative Contrastive Learning (BDCL, ICASSP 2024) for OpenMMLab.
 
-``import bdcl_mm`` registers the task-agnostic components into mmengine's root registries
-(``BDCLLoss``, ``BDCLHook``, ``ClassBalancedSampler``) and installs the safe checkpoint loader.
-Host-specific components register on ``import bdcl_mm.seg`` (MMSegmentation) and
-``import bdcl_mm.cls`` (MMPretrain); neither host is imported here.
+``import bdcl_mm`` imports no host package (not even mmengine) and changes nothing process-wide;
+its sub-packages are loaded on first access. What registers the components:
+
+- ``import bdcl_mm.seg`` / ``custom_imports = dict(imports=['bdcl_mm.seg'])``: MMSegmentation side;
+- ``import bdcl_mm.cls`` / ``custom_imports = dict(imports=['bdcl_mm.cls'])``: MMPretrain side;
+- ``import bdcl_mm.registration``: only the task-agnostic components (``BDCLLoss``, ``BDCLHook``,
+  ``ClassBalancedSampler``) in mmengine's root registries.
+
+Each of them also installs the safe checkpoint loader (:mod:`bdcl_mm.engine.checkpoint`).
 """
-from . import datasets, engine, evaluation, models
+from ._lazy import lazy_exports
 from .version import __version__, version_info
 
-__all__ = ['__version__', 'version_info', 'datasets', 'engine', 'evaluation', 'models']
+__all__ = ['__version__', 'version_info']
+
+__getattr__, __dir__ = lazy_exports(__name__, {}, ('datasets', 'engine', 'evaluation', 'models'))

@@ -39,7 +39,8 @@ CLS_CFGS = {
     'isic2019': (repo_path('configs', 'bdcl', 'resnet50_isic2019_stage1_bdcl.py'), 25331),
     'hyper_kvasir': (repo_path('configs', 'bdcl', 'resnet50_hyper_kvasir_stage1_bdcl.py'), 10662),
 }
-SEG_CLASSES = ('background', 'benign', 'malignant')
+#: The segmentation recording: iterations, and the warm-up before the contrast switches on.
+SEG_RECORD_ITERS, SEG_RECORD_WARMUP = 160, 40
 
 
 def shipped_update_counts() -> Dict[str, int]:
@@ -73,7 +74,7 @@ def record(kind: str, out: str, work_dir: str, quick: bool) -> None:
     torch.set_num_threads(1)
     if kind == 'seg':
         s = SegSettings(num_train=4, num_val=2, iters=6, batch=2, warmup=2) if quick else \
-            SegSettings()
+            SegSettings(iters=SEG_RECORD_ITERS, warmup=SEG_RECORD_WARMUP)
         root = seg_data(osp.join(work_dir, 'data'), s, 'cpu')
         head = 'model.decode_head.1.'
         options = {f'{loader}.dataset.data_root': rel(root)
@@ -85,7 +86,7 @@ def record(kind: str, out: str, work_dir: str, quick: bool) -> None:
             head + 'contrast_warmup_iters': s.warmup, head + 'max_views': 100,
             head + 'max_samples': 1024, head + 'proj_channels': 256,
         })
-        config, start, every = SEG_CFG, s.warmup, 1 if quick else 5
+        config, start, every = SEG_CFG, s.warmup, 1 if quick else 2
     else:
         s = Settings(epochs_stage1=1, n_max=40) if quick else Settings()
         root = cls_data(osp.join(work_dir, 'data'), 'hard-tail', s, 'cpu')

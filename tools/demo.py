@@ -1,6 +1,8 @@
 """``make demo``: BDCL segmentation end to end on a small synthetic thyroid-ultrasound set, on CPU.
 
 1. writes ``data/TUI_demo`` (160 train / 40 val images, 128x128, seed 0) unless it already exists;
+   an existing but incomplete set (say, from an interrupted older run) stops the demo with the
+   command that regenerates it;
 2. trains ``configs/demo/bdcl_hr18s_tui_demo.py`` (HRNetV2-W18-small + OCR with the BDCL head, from
    scratch) with ``tools/train.py``;
 3. evaluates the last checkpoint with ``tools/test.py`` and prints per-class IoU / Dice and mIoU.
@@ -11,13 +13,19 @@ About ten minutes on a 2-core machine. The numbers are on synthetic data and onl
 whole pipeline runs; see README.md for real-data instructions.
 """
 import argparse
+import os
 import os.path as osp
+import shlex
 import subprocess
 import sys
 import time
+from typing import List
+
+from bdcl_mm.datasets.synthetic_us import incomplete_reason
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_hr18s_tui_demo.py')
+GENERATOR = osp.join(ROOT, 'tools', 'dataset_converters', 'thyroid_us_synth.py')
 
 
 def parse_args(argv=None):
@@ -35,15 +43,48 @@ def run(*args: str) -> None:
     subprocess.run([sys.executable, *args], cwd=ROOT, check=True)
 
 
+def generator_args(args: argparse.Namespace) -> List[str]:
+    """The generator's command line (script first) that writes the demo set."""
+    return [
+        GENERATOR, args.data_root, '--num-train',
+        str(args.num_train), '--num-val',
+        str(args.num_val), '--size', '128', '--seed', '0'
+    ]
+
+
+def short_path(path: str) -> str:
+    """``path`` relative to the current folder when it lies below it, else absolute."""
+    relative = osp.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
+
+
+def check_existing_set(args: argparse.Namespace) -> bool:
+    """Whether a complete demo set exists; an incomplete one stops with the command to redo it.
+
+    Raises:
+        SystemExit: ``--data-root`` holds files but not a complete generated set.
+    """
+    root = args.data_root
+    if not osp.isdir(root) or not os.listdir(root):
+        return False
+    reason = incomplete_reason(root)
+    if reason is None:
+        return True
+    script, *options = generator_args(args)
+    command = [short_path(p) for p in (sys.executable, script, root)] + options[1:] + ['--force']
+    raise SystemExit(f'{root} holds an incomplete synthetic set: {reason}. Regenerate it with\n\n'
+                     f'    {shlex.join(command)}\n\n'
+                     f'(or remove {root}) and run the demo again.')
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
+    args.data_root = osp.abspath(args.data_root)
     start = time.perf_counter()
-    if osp.isdir(osp.join(args.data_root, 'img_dir')):
+    if check_existing_set(args):
         print(f'using the existing synthetic set in {args.data_root}')
     else:
-        run(osp.join(ROOT, 'tools', 'dataset_converters', 'thyroid_us_synth.py'), args.data_root,
-            '--num-train', str(args.num_train), '--num-val', str(args.num_val), '--size', '128',
-            '--seed', '0')
+        run(*generator_args(args))
     options = [
         f'train_dataloader.dataset.data_root={args.data_root}',
         f'val_dataloader.dataset.data_root={args.data_root}',

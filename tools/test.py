@@ -6,14 +6,16 @@ The host is chosen by the config's ``default_scope``. Modelled on the hosts' ``t
     python tools/test.py CONFIG CKPT --out results/ --show-dir vis/
     bash tools/dist_test.sh CONFIG CKPT 4
 
+``--show-dir``: every test image is painted with its prediction into that folder.
 ``--out``: for mmseg, a folder receiving the predicted label maps (as the host's ``--out``); for
 mmpretrain, a pickle file of the predictions (as the host's ``--out``).
 """
 import argparse
 import os.path as osp
 
-from bdcl_mm.engine.launch import (build_runner, load_config, parse_cfg_options_args,
-                                   prepare_environment, shutdown_distributed)
+from bdcl_mm.engine.launch import (build_runner, explain_download_errors, load_config,
+                                   parse_cfg_options_args, prepare_environment,
+                                   shutdown_distributed)
 
 
 def parse_args(argv=None):
@@ -31,7 +33,11 @@ def parse_args(argv=None):
 
 
 def enable_visualization(cfg, args) -> None:
-    """Switch on the host's VisualizationHook as its own test tool does."""
+    """Switch on the host's VisualizationHook as its own test tool does.
+
+    With ``--show-dir`` every test image is painted: the hooks' ``interval`` (mmseg: every 50th
+    batch; mmpretrain: every 5000th sample) is set to 1.
+    """
     hooks = cfg.get('default_hooks', {})
     if 'visualization' not in hooks:
         raise ValueError('--show/--show-dir need `default_hooks.visualization` '
@@ -39,6 +45,8 @@ def enable_visualization(cfg, args) -> None:
     hook = hooks['visualization']
     hook.show = args.show
     hook.wait_time = args.wait_time
+    if args.show_dir:
+        hook.interval = 1
     if cfg.default_scope == 'mmseg':
         hook.draw = True
         if args.show_dir:
@@ -64,11 +72,12 @@ def main(argv=None):
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     prepare_environment(cfg, dataloaders=('test_dataloader', ))
-    runner = build_runner(cfg)
-    if args.out is not None and cfg.default_scope == 'mmpretrain':
-        from mmengine.evaluator import DumpResults
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    metrics = runner.test()
+    with explain_download_errors(cfg):
+        runner = build_runner(cfg)
+        if args.out is not None and cfg.default_scope == 'mmpretrain':
+            from mmengine.evaluator import DumpResults
+            runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        metrics = runner.test()
     shutdown_distributed()
     return metrics
 

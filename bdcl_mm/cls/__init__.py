@@ -2,12 +2,13 @@
 
 Registers into ``mmpretrain.registry``: ``BDCLImageClassifier``, ``MultiViewClsDataPreprocessor``,
 ``BDCLClsHead`` and ``CRTClsHead`` (``MODELS``) and ``ImbalanceMetric`` (``METRICS``). Importing it
-imports :mod:`bdcl_mm` first, which registers ``BDCLLoss``, ``BDCLHook`` and
-``ClassBalancedSampler`` in mmengine's root registries. Dataset converters live in
-:mod:`bdcl_mm.cls.converters` (not imported here). ``check_config`` is the pre-flight check that
+imports :mod:`bdcl_mm.registration` first, which registers ``BDCLLoss``, ``BDCLHook`` and
+``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
+(:mod:`bdcl_mm.engine.checkpoint` says what it changes). The dataset converters are host-free:
+:mod:`bdcl_mm.datasets.converters`. ``check_config`` is the pre-flight check that
 ``tools/train.py``/``tools/test.py`` run on mmpretrain configs.
 """
-import bdcl_mm  # noqa: F401  (root registrations)
+import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
 from .config_checks import check_config  # noqa: F401  (in __all__)
 from .evaluation import *  # noqa: F401,F403
 from .evaluation import __all__ as _evaluation_all

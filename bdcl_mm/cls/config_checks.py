@@ -1,5 +1,11 @@
 """Pre-flight checks of MMPretrain configs, run by ``tools/train.py``/``tools/test.py``."""
+import os.path as osp
+
 from mmengine.config import Config
+from mmengine.runner import find_latest_checkpoint
+
+STAGE1_HINT = ('Pass the stage-1 checkpoint: --cfg-options '
+               'load_from=work_dirs/<stage-1 config>/epoch_<N>.pth')
 
 
 def _train_pipeline(cfg: Config) -> list:
@@ -9,11 +15,27 @@ def _train_pipeline(cfg: Config) -> list:
     return list(dataset.get('pipeline') or []) if isinstance(dataset, dict) else []
 
 
+def _check_stage2_weights(cfg: Config) -> None:
+    """Refuse a cRT stage 2 without ``load_from`` unless it resumes a checkpoint of its own."""
+    if not cfg.get('resume'):
+        raise ValueError('This is a cRT stage-2 config (CRTClsHead on a frozen backbone) but no '
+                         f'stage-1 weights are given. {STAGE1_HINT}')
+    work_dir = cfg.get('work_dir')
+    if work_dir and osp.isdir(work_dir) and find_latest_checkpoint(work_dir):
+        return
+    raise ValueError(
+        f'This is a cRT stage-2 config (CRTClsHead on a frozen backbone) and resume is on, but the '
+        f'work dir {work_dir!r} has no checkpoint to resume and no load_from is set, so the '
+        f'classifier would train on a random backbone. For a fresh stage 2: {STAGE1_HINT} (with '
+        f'--resume, that run starts from stage 1 and a rerun resumes its own checkpoint).')
+
+
 def check_config(cfg: Config) -> None:
     """Fail early on the two-stage recipe's easy mistakes.
 
-    - A cRT stage-2 model (``CRTClsHead``) without ``load_from``, ``resume`` or a backbone
-      ``init_cfg`` would train a classifier on a random frozen backbone.
+    - A cRT stage-2 model (``CRTClsHead``) without ``load_from`` or a backbone ``init_cfg`` would
+      train a classifier on a random frozen backbone; so would a resume (``resume=True``, no
+      ``load_from``) that finds no checkpoint in ``work_dir``.
     - A ``MultiView`` training pipeline needs ``BDCLImageClassifier`` (it concatenates views).
 
     Raises:
@@ -23,11 +45,8 @@ def check_config(cfg: Config) -> None:
     head = model.get('head') or {}
     backbone = model.get('backbone') or {}
     if (isinstance(head, dict) and head.get('type') == 'CRTClsHead' and not cfg.get('load_from')
-            and not cfg.get('resume') and not backbone.get('init_cfg')):
-        raise ValueError(
-            'This is a cRT stage-2 config (CRTClsHead on a frozen backbone) but no stage-1 weights '
-            'are given. Pass the stage-1 checkpoint: --cfg-options '
-            'load_from=work_dirs/<stage-1 config>/epoch_<N>.pth')
+            and not backbone.get('init_cfg')):
+        _check_stage2_weights(cfg)
     multi_view = any(
         isinstance(t, dict) and t.get('type') == 'MultiView' for t in _train_pipeline(cfg))
     if multi_view and model.get('type') != 'BDCLImageClassifier':

@@ -5,20 +5,34 @@ mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 defa
 arrays and scalars, and ``getattr`` references to the buffer's statistics methods. The usual fixes
 (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, a full-unpickling loader) execute any pickled code.
 
-This module registers a local-file loader that keeps ``weights_only=True`` and allows exactly the
-extra globals an mmengine checkpoint needs (``getattr`` restricted to ``HistoryBuffer`` statistics).
-A file that needs anything else is refused with :class:`TrustedCheckpointError`, whose message names
-the opt-in: ``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``, ``trust_checkpoint = True``
-in a config, or ``register_safe_checkpoint_loader(trust=True)``.
+**What installing the policy changes.** mmengine's loader for local paths (the ``''`` scheme of
+``mmengine.runner.CheckpointLoader``, used by ``load_from``, ``resume``, ``load_checkpoint`` and
+``tools/test.py``) is replaced, for the whole process, by :func:`safe_torch_load`: it keeps
+``weights_only=True`` and allows exactly the extra globals an mmengine checkpoint needs (numpy
+arrays, dtypes and scalars, ``HistoryBuffer``, and ``getattr`` restricted to ``HistoryBuffer``
+statistics). Other schemes (``http(s)://``, ``open-mmlab://``, ``s3://`` ...) keep mmengine's
+loaders. A file that needs anything else is refused with :class:`TrustedCheckpointError`, whose
+message names the offending globals (e.g. ``builtins.open``, which pickles as ``io.open``) and the
+opt-in: ``--trust-checkpoint`` in ``tools/train.py``/``tools/test.py``, ``trust_checkpoint = True``
+in a config, or ``register_safe_checkpoint_loader(trust=True)``. On torch < 2.6, whose
+``torch.load`` unpickles fully by default as mmengine expects, mmengine's loader is left as it is.
+
+**Where it is installed.** :func:`install_safe_checkpoint_loader` runs on ``import
+bdcl_mm.registration``, and so on ``import bdcl_mm.seg`` / ``import bdcl_mm.cls`` (what a config's
+``custom_imports`` loads); ``tools/train.py`` and ``tools/test.py`` call
+:func:`register_safe_checkpoint_loader` with the ``--trust-checkpoint`` choice. Importing
+``bdcl_mm``, its maths or :mod:`bdcl_mm.engine` installs nothing.
 """
 import os.path as osp
 import pickle
+import re
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+from mmengine.utils import digit_version
 
 _TRUST = {'enabled': False}
 _BUFFER_STATISTICS = {'min', 'max', 'current', 'mean'}
@@ -85,31 +99,83 @@ def safe_torch_load(filename: str, map_location: Any = None, trust: Optional[boo
     except TrustedCheckpointError:
         raise
     except pickle.UnpicklingError as error:
-        reason = _unpickler_reason(str(error))
+        with torch.serialization.safe_globals(safe_globals()):
+            reason = refused_globals_reason(filename, str(error))
         raise TrustedCheckpointError(
             f'Refusing to load {filename}: it needs more than tensors, numpy arrays and mmengine '
             f'log buffers, and loading it would run pickled code ({reason}). {OPT_IN_HINT}') from None
 
 
-def _unpickler_reason(message: str) -> str:
-    """The sentence of torch's weights-only error that names what was refused."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    specific = [line for line in lines
-                if not line.startswith(('Weights only load failed', 'Check the documentation'))]
-    return (specific or lines or ['unknown reason'])[0]
+def refused_globals_reason(filename: str, message: str) -> str:
+    """Say which pickled globals made a weights-only load fail, e.g. ``needs io.open``.
+
+    The globals are read from the file itself (torch's static scan of the pickle, against the
+    allow-list active when called); when the scan finds none or cannot read the file, every
+    ``GLOBAL <name>`` that torch's message mentions, wherever it sits in the message. Only when
+    neither names a global is torch's own error (its ``WeightsUnpickler error:`` part) quoted.
+
+    Args:
+        filename: The checkpoint that failed to load.
+        message: The text of torch's ``UnpicklingError``.
+
+    Returns:
+        str: ``'needs <global>, <global>'`` or the quoted reason.
+    """
+    try:
+        names = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(filename))
+    except (AttributeError, ValueError, RuntimeError, OSError, pickle.UnpicklingError):
+        names = []
+    if not names:
+        names = sorted(set(re.findall(r'GLOBAL\s+([\w.]+)', message)))
+    if names:
+        return 'needs ' + ', '.join(names)
+    specific = message.rsplit('WeightsUnpickler error:', 1)[-1]
+    specific = specific.split('Check the documentation of torch.load')[0]
+    return ' '.join(specific.split()) or 'unknown reason'
+
+
+def torch_has_allow_list() -> bool:
+    """Whether torch loads weights-only by default (torch >= 2.6), the case this loader is for.
+
+    Before 2.6 ``torch.load`` unpickled fully by default, so mmengine's own loader works there and
+    is left in place (the allow-list is only tested with torch 2.14).
+    """
+    return digit_version(torch.__version__)[:2] >= (2, 6)
 
 
 def register_safe_checkpoint_loader(trust: bool = False) -> None:
-    """Make mmengine load local checkpoints with :func:`safe_torch_load`.
+    """Make mmengine load local checkpoints with :func:`safe_torch_load` and set the trust policy.
 
-    Called on ``import bdcl_mm`` with ``trust=False``; ``tools/train.py --trust-checkpoint`` calls
-    it with ``trust=True``. Resume, ``load_from`` and ``tools/test.py`` all go through it.
+    ``tools/train.py``/``tools/test.py`` call it with their ``--trust-checkpoint`` choice (or the
+    config's ``trust_checkpoint``). Resume, ``load_from`` and ``tools/test.py`` all go through it.
 
     Args:
         trust: Allow full unpickling of local checkpoint files for this process.
     """
     _TRUST['enabled'] = bool(trust)
-    CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+    if torch_has_allow_list():
+        CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+
+
+def install_safe_checkpoint_loader() -> bool:
+    """Install the loader of :func:`register_safe_checkpoint_loader` once, keeping the trust setting.
+
+    What ``import bdcl_mm.registration`` (and so the host plugins) runs: importing a plugin after
+    ``register_safe_checkpoint_loader(trust=True)`` does not take the opt-in back.
+
+    Returns:
+        Whether mmengine's local-path loader is now :func:`safe_torch_load` (False on torch < 2.6).
+    """
+    if not torch_has_allow_list():
+        return False
+    if not safe_checkpoint_loader_installed():
+        CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+    return True
+
+
+def safe_checkpoint_loader_installed() -> bool:
+    """Whether mmengine's local-path checkpoint loader is :func:`safe_torch_load`."""
+    return CheckpointLoader._get_checkpoint_loader('model.pth') is _load_from_local
 
 
 def _load_from_local(filename: str, map_location: Any = None) -> Any:

@@ -2,7 +2,9 @@
 
 The host package is chosen by the config's ``default_scope``: ``'mmseg'`` imports
 :mod:`bdcl_mm.seg`, ``'mmpretrain'`` imports :mod:`bdcl_mm.cls`; both register bdcl_mm's components
-before the config is built.
+before the config is built. The tools build and run the Runner inside
+:func:`~bdcl_mm.engine.remote_weights.explain_download_errors`, so failing to download pretrained
+weights (offline) names the URL and the ``--cfg-options`` that avoid it.
 """
 import importlib
 import os
@@ -16,6 +18,12 @@ from mmengine.runner import Runner
 
 from .checkpoint import register_safe_checkpoint_loader
 from .config_checks import DATALOADER_KEYS, check_data_folders
+from .remote_weights import explain_download_errors
+
+__all__ = [
+    'amp_optim_wrapper', 'build_runner', 'explain_download_errors', 'load_config',
+    'parse_cfg_options_args', 'prepare_environment', 'shutdown_distributed'
+]
 
 HOST_PLUGINS = {'mmseg': 'bdcl_mm.seg', 'mmpretrain': 'bdcl_mm.cls'}
 

@@ -1,11 +1,13 @@
 """MMSegmentation side of bdcl_mm: the only subpackage that imports mmseg.
 
 ``import bdcl_mm.seg`` (or ``custom_imports = dict(imports=['bdcl_mm.seg'])`` in a config) imports
-:mod:`bdcl_mm` first, so the root registrations (``BDCLLoss``, ``BDCLHook``) exist, then registers
-``BDCLDecodeHead`` and ``BDCLOCRHead`` (mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg
-``DATASETS``) and ``SegNumClassesCheckHook`` (mmseg ``HOOKS``).
+:mod:`bdcl_mm.registration` first, which registers ``BDCLLoss``, ``BDCLHook`` and
+``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
+(:mod:`bdcl_mm.engine.checkpoint` says what it changes), then registers ``BDCLDecodeHead`` and ``BDCLOCRHead``
+(mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg ``DATASETS``) and ``SegNumClassesCheckHook`` (mmseg
+``HOOKS``). The synthetic generator is host-free: :mod:`bdcl_mm.datasets.synthetic_us`.
 """
-import bdcl_mm  # noqa: F401  (root registrations: BDCLLoss, BDCLHook, samplers)
+import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
 from .bdcl_decode_head import bdcl_head_class, build_bdcl_decode_head
 from .contrast_scope import SCOPES, gather_samples
 from .label_grid import labels_to_grid

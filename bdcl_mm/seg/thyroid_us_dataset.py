@@ -15,6 +15,8 @@ from mmengine.utils import ProgressBar
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .pair_sizes import check_pair_sizes
+
 GENERATE_HINT = ('To try the project without the private TUI data, generate the synthetic set: '
                  '`python tools/dataset_converters/thyroid_us_synth.py data/TUI --num-train 400 '
                  '--num-val 100`')
@@ -37,7 +39,9 @@ class ThyroidUSDataset(BaseSegDataset):
     holds a digest of the file list (sizes and modification times included), so a changed dataset
     gets a new file and no user file is ever overwritten. A label value outside the classes (other
     than ``ignore_index``) is an error naming the file and the value, when cat ids are computed
-    and, with ``check_labels=True``, whenever a sample is loaded.
+    and, with ``check_labels=True``, whenever a sample is loaded. With ``check_sizes=True`` an
+    image and its label map of different sizes are an error naming both files when the dataset
+    is built (before training), read from the file headers only.
 
     Args:
         img_suffix (str): image suffix. Defaults to '.png'.
@@ -46,6 +50,8 @@ class ThyroidUSDataset(BaseSegDataset):
         cat_ids_cache (bool): also keep the cat ids in a cache file next to the label maps.
             Defaults to False.
         check_labels (bool): check every loaded label map's values. Defaults to True.
+        check_sizes (bool): check that each local image and label map have the same size.
+            Defaults to True.
         **kwargs: the arguments of ``BaseSegDataset`` (``data_root``, ``data_prefix``,
             ``pipeline``, ...).
     """
@@ -60,9 +66,11 @@ class ThyroidUSDataset(BaseSegDataset):
                  reduce_zero_label: bool = False,
                  cat_ids_cache: bool = False,
                  check_labels: bool = True,
+                 check_sizes: bool = True,
                  **kwargs) -> None:
         self.cat_ids_cache = cat_ids_cache
         self.check_labels = check_labels
+        self.check_sizes = check_sizes
         self._cat_ids: Optional[List[List[int]]] = None
         super().__init__(
             img_suffix=img_suffix,
@@ -71,7 +79,8 @@ class ThyroidUSDataset(BaseSegDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """List image / label pairs; a missing folder or label map is a clear error."""
+        """List image / label pairs; a missing folder or label map, or a pair of two sizes, is a
+        clear error."""
         img_dir = self.data_prefix.get('img_path', '')
         ann_dir = self.data_prefix.get('seg_map_path', None)
         local = isinstance(
@@ -95,6 +104,10 @@ class ThyroidUSDataset(BaseSegDataset):
             raise FileNotFoundError(
                 f'ThyroidUSDataset: {len(missing)} label map(s) missing, e.g. {missing[0]!r}; each '
                 f'image needs a label map with the same stem in {ann_dir!r}')
+        if local and self.check_sizes:
+            check_pair_sizes([(info['img_path'], info['seg_map_path'])
+                              for info in data_list if 'seg_map_path' in info],
+                             owner='ThyroidUSDataset')
         return data_list
 
     def _read_labels(self, path: str) -> np.ndarray:

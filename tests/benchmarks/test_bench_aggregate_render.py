@@ -21,9 +21,9 @@ def _method(results, method, seed, acc, few, settings):
 
 
 def _stage1(results, seed, taus, settings):
-    write_json(plan.stage1_result_path(str(results), 'hard-tail', 'bdcl_ascent', seed),
-               dict(kind='stage1', key='bdcl_ascent', order='hard-tail', seed=seed,
-                    settings=settings.as_dict(), settings_key=settings.key(), tdl='ascent',
+    write_json(plan.stage1_result_path(str(results), 'hard-tail', 'bdcl_balance', seed),
+               dict(kind='stage1', key='bdcl_balance', order='hard-tail', seed=seed,
+                    settings=settings.as_dict(), settings_key=settings.key(), tdl='balance',
                     work_dir='nowhere', checkpoint='nowhere.pth', metrics={},
                     curves={'train': {'iter': list(range(1, 21)), 'epoch': [1] * 20,
                                       'loss': [5.0 - 0.1 * i for i in range(20)]},
@@ -36,9 +36,9 @@ def _stage1(results, seed, taus, settings):
 def results(tmp_path):
     settings = plan.Settings()
     out = tmp_path / 'results'
-    for seed, (a_ce, a_bdcl) in enumerate([(50.0, 60.0), (51.0, 61.0), (52.0, 62.0)]):
+    for seed, (a_ce, a_bdcl) in enumerate([(50.0, 60.0), (51.0, 61.0), (52.0, 64.0)]):
         _method(out, 'ce_crt', seed, a_ce, 10.0 + seed, settings)
-        _method(out, 'bdcl_ascent_crt', seed, a_bdcl, 5.0 + seed, settings)
+        _method(out, 'bdcl_balance_crt', seed, a_bdcl, 5.0 + seed, settings)
         # head classes (large counts) hotter than tail classes in every seed
         _stage1(out, seed, [0.05 + 0.0001 * c + 0.001 * seed for c in COUNTS], settings)
     # a result with other settings is ignored
@@ -48,22 +48,27 @@ def results(tmp_path):
 
 def test_aggregate_tables_verdict_and_temperatures(results):
     out, settings = results
-    summary = aggregate(str(out), settings, ['ce_crt', 'scl_crt', 'bdcl_ascent_crt'], ['hard-tail'],
+    summary = aggregate(str(out), settings, ['ce_crt', 'scl_crt', 'bdcl_balance_crt'], ['hard-tail'],
                         [0, 1, 2], str(out / 'work'))
     rows = summary['tables']['hard-tail']
-    assert set(rows) == {'ce_crt', 'bdcl_ascent_crt'}
-    assert rows['bdcl_ascent_crt']['metrics']['acc']['mean'] == pytest.approx(61.0)
-    assert rows['bdcl_ascent_crt']['metrics']['acc']['std'] == pytest.approx(1.0)
-    verdict = summary['verdict']['hard-tail']['metrics']
-    assert verdict['acc']['beats_beyond_spread'] is True
-    assert verdict['few_shot_acc']['beats_beyond_spread'] is False
+    assert set(rows) == {'ce_crt', 'bdcl_balance_crt'}
+    assert rows['bdcl_balance_crt']['metrics']['acc']['mean'] == pytest.approx(61.0 + 2 / 3)
+    assert rows['bdcl_balance_crt']['metrics']['acc']['std'] == pytest.approx(2.0816660)
+    verdict = summary['verdict']['hard-tail']
+    assert verdict['baselines'] == ['ce_crt']  # SCL + cRT has no run with these settings
+    acc = verdict['metrics']['acc']['ce_crt']
+    assert acc['seeds'] == [0, 1, 2] and acc['mean'] == pytest.approx(10.0 + 2 / 3)
+    assert acc['verdict'] == 'beats' and acc['low'] > 0
+    few = verdict['metrics']['few_shot_acc']['ce_crt']
+    assert few['mean'] == pytest.approx(-5.0) and few['verdict'] == 'worse'
     assert summary['not_run'] == ['hard-tail / SCL + cRT / seeds 0,1,2']
-    temps = summary['temperatures']['hard-tail']['ascent']
+    temps = summary['temperatures']['hard-tail']['balance']
     assert temps['head_hotter_than_tail'] is True
     assert temps['spearman_count_tau']['mean'] == pytest.approx(1.0)
     md = (out / 'cls_results.md').read_text()
     assert '| CE + cRT | 0,1,2 | 51.00 ± 1.00 |' in md
-    assert 'beaten beyond the seed spread' in md and 'SCL + cRT / seeds 0,1,2' in md
+    assert '| ACC | +10.67 [+7.80, +13.54] (3 seeds): beats |' in md
+    assert '**beats** the baseline in' in md and 'SCL + cRT / seeds 0,1,2' in md
     tdl = (out / 'tdl_rule.md').read_text()
     assert 'head classes end hotter than tail classes' in tdl
     assert (out / 'figures' / 'cls_temperatures_hard-tail.png').stat().st_size > 0
@@ -80,8 +85,9 @@ def test_render_replaces_only_the_block(results, tmp_path):
     block = text.split(START)[1].split(END)[0]
     assert 'old text' not in block
     assert '84.57' in block and '86.89' in block and 'paper' in block
-    assert 'no GPU' in block and 'Segmentation:** not run' in block
-    assert '| BDCL + cRT (TDL ascent, default) | 0,1,2 | 61.00 ± 1.00 |' in block
+    assert 'paired differences' in block and 'Segmentation:** not run' in block
+    assert '| BDCL + cRT (TDL balance, default) | 0,1,2 | 61.67 ± 2.08 |' in block
+    assert '(3 seeds): beats' in block
     assert render_main(['--readme', str(readme), '--results-dir', str(out), '--check']) == 0
 
 
@@ -92,7 +98,7 @@ def test_replace_block_needs_markers():
 
 def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     out, settings = results
-    aggregate(str(out), settings, ['ce_crt', 'bdcl_ascent_crt'], ['hard-tail'], [0, 1, 2],
+    aggregate(str(out), settings, ['ce_crt', 'bdcl_balance_crt'], ['hard-tail'], [0, 1, 2],
               str(out / 'work'))
     longer = plan.Settings(epochs_stage1=100, extra={'tdl_lr': 3e-5})
     sub = out / 'cls_epochs100'
@@ -108,9 +114,9 @@ def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     assert '| CE + cRT | 0 | 70.00 |' in block
     assert '--epochs-stage1 100' in block and '--tdl-lr 3e-05' in block
     assert 'Classification:** not run' not in block and 'cls_unfinished' not in block
-    # the cross-run TDL table: the fixture's 'ascent' rule (head hotter in every seed)
+    # the cross-run TDL table: the fixture's 'balance' rule (head hotter in every seed)
     tdl = block.split('### TDL rules across the classification runs')[1]
-    assert '| hard-tail | ascent | 0,1,2 | 6.00 ± 1.00 | 61.00 ± 1.00 |' in tdl
+    assert '| hard-tail | balance | 0,1,2 | 6.00 ± 1.00 | 61.67 ± 2.08 |' in tdl
     assert '20 epochs, tdl_lr 3e-06' in tdl and '| yes |' in tdl
 
 

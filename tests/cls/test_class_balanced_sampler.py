@@ -10,7 +10,7 @@ import torch.multiprocessing as mp
 from mmengine.registry import DATA_SAMPLERS
 from scipy.stats import chi2
 
-import bdcl_mm  # noqa: F401  (registers the sampler)
+import bdcl_mm.registration  # noqa: F401  (registers the sampler)
 from bdcl_mm.datasets.samplers import (ClassBalancedSampler, build_class_indices,
                                        class_balanced_indices)
 

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from bdcl_mm.cls.converters import (FASHION_MNIST_CLASSES, HYPER_KVASIR_CLASSES, HYPER_KVASIR_TREE,
-                                    ISIC2019_CLASSES, ConversionError, convert_fmnist_lt,
-                                    convert_hyper_kvasir, convert_isic2019, find_fashion_mnist,
-                                    long_tail_counts, stratified_split)
+from bdcl_mm.datasets.converters import (FASHION_MNIST_CLASSES, HYPER_KVASIR_CLASSES,
+                                         HYPER_KVASIR_TREE, ISIC2019_CLASSES, ConversionError,
+                                         convert_fmnist_lt, convert_hyper_kvasir, convert_isic2019,
+                                         find_fashion_mnist, long_tail_counts, stratified_split)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEADER = 'image,MEL,NV,BCC,AK,BKL,DF,VASC,SCC,UNK\n'

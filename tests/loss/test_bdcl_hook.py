@@ -11,7 +11,7 @@ from mmengine.registry import HOOKS, MODELS
 from mmengine.runner import Runner
 from torch import nn
 
-import bdcl_mm  # noqa: F401  (registers BDCLLoss, BDCLHook and the safe checkpoint loader)
+import bdcl_mm.registration  # noqa: F401  (registers BDCLLoss, BDCLHook, the checkpoint loader)
 from bdcl_mm.engine import safe_torch_load
 from bdcl_mm.engine.hooks import BDCLHook, find_bdcl_losses
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.registry import MODELS
 
-import bdcl_mm  # noqa: F401  (registers BDCLLoss)
+import bdcl_mm.registration  # noqa: F401  (registers BDCLLoss)
 from bdcl_mm.models.losses import BDCLLoss, BDCLStatistics, bdcl_loss
 
 

@@ -176,3 +176,46 @@ def test_runner_survives_one_non_finite_batch(tmp_path):
     assert len(losses) == 6 and all(math.isfinite(v) for v in losses)
     loss = find_bdcl_losses(runner.model)[0][1]
     assert isinstance(loss.pop_statistics(), (type(None), BDCLStatistics))
+
+
+@MODELS.register_module(force=True)
+class OverflowOnceModel(NonFiniteInjectionModel):
+    """As NonFiniteInjectionModel, but at ``bad_iter`` the classifier loss overflows instead, so
+    the AMP loss scaler skips that optimizer step while the BDCL statistics are finite."""
+
+    def forward(self, inputs, labels, mode='tensor'):
+        losses = super().forward(inputs, labels, mode)
+        if mode == 'loss' and MessageHub.get_current_instance().get_info('iter') == self.bad_iter:
+            losses['loss_ce'] = losses['loss_ce'] * float('inf')
+        return losses
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='AmpOptimWrapper needs CUDA')
+def test_amp_skipped_step_skips_the_state_update(tmp_path):
+    capture = CaptureBuffers()
+    runner = Runner(
+        model=dict(
+            type='OverflowOnceModel',
+            loss=dict(type='BDCLLoss', num_classes=3, feat_dim=4, tdl='balance', tdl_lr=0.05),
+            bad_iter=2),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=ToyDataset(),
+            batch_size=12,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
+            collate_fn=dict(type='default_collate')),
+        train_cfg=dict(by_epoch=False, max_iters=5),
+        log_processor=dict(by_epoch=False),
+        optim_wrapper=dict(type='AmpOptimWrapper', loss_scale='dynamic',
+                           optimizer=dict(type='SGD', lr=0.1)),
+        custom_hooks=[dict(type='BDCLHook'), capture],
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
+        randomness=dict(seed=0),
+        log_level='WARNING')
+    runner.train()
+    states = [capture.before] + capture.after_iter
+    for key in BUFFERS:
+        assert torch.equal(states[3][0][key].cpu(), states[2][0][key].cpu()), key
+    assert not torch.equal(states[5][0]['log_tau'], states[3][0]['log_tau'])
+    assert runner.message_hub.log_scalars['train/bdcl_skipped_updates'].current() == 1

@@ -19,7 +19,7 @@ from mmseg.structures import SegDataSample
 import bdcl_mm.seg  # noqa: F401
 from bdcl_mm.seg import PixelContrastMixin, check_config
 from bdcl_mm.seg.model_checks import host_model_config
-from bdcl_mm.seg.synthetic_us import write_dataset
+from bdcl_mm.datasets.synthetic_us import write_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HR_CHANNELS = [8, 16, 32, 64]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from bdcl_mm.engine import safe_torch_load
-from bdcl_mm.seg.synthetic_us import write_dataset
+from bdcl_mm.datasets.synthetic_us import write_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_hr18s_tui_demo.py')

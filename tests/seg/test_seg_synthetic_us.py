@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from bdcl_mm.seg.synthetic_us import (BENIGN, MALIGNANT, _speckle_image, generate_sample,
-                                      sample_rng, write_dataset)
+from bdcl_mm.datasets.synthetic_us import (BENIGN, MALIGNANT, _speckle_image, generate_sample,
+                                           sample_rng, write_dataset)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

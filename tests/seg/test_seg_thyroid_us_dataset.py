@@ -9,7 +9,8 @@ import pytest
 from mmseg.registry import DATASETS
 
 import bdcl_mm.seg  # noqa: F401
-from bdcl_mm.seg.synthetic_us import write_dataset
+from bdcl_mm.datasets.synthetic_us import write_dataset
+from bdcl_mm.seg import pair_sizes
 from bdcl_mm.seg.thyroid_us_dataset import CACHE_PREFIX
 
 PIPELINE = [
@@ -114,3 +115,17 @@ def test_missing_folder_names_it_and_how_to_generate(tmp_path, tui):
         (empty / sub).mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match='no \\*.png images'):
         build(str(empty))
+
+
+def test_image_and_label_of_different_sizes_names_the_files(tui, monkeypatch, capsys):
+    bad = osp.join(tui, 'ann_dir', 'train', 'tus_train_00003.png')
+    label = cv2.imread(bad, cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(bad, cv2.resize(label, (40, 48), interpolation=cv2.INTER_NEAREST))
+    with pytest.raises(ValueError, match=r"1 of 5 .*tus_train_00003\.png' is 48x48 but its label "
+                       r"map '.*ann_dir/train/tus_train_00003\.png' is 40x48"):
+        build(tui)
+    assert len(build(tui, check_sizes=False)) == 5
+    monkeypatch.setattr(pair_sizes, 'PROGRESS_MIN_PAIRS', 2)
+    capsys.readouterr()
+    assert len(build(tui, 'val')) == 2  # a long list shows a progress bar
+    assert '2/2' in capsys.readouterr().out

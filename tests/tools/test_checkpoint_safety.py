@@ -4,6 +4,7 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from bdcl_mm.engine import TrustedCheckpointError, register_safe_checkpoint_loader, safe_torch_load
+from bdcl_mm.engine.checkpoint import refused_globals_reason
 from conftest import run_tool
 
 
@@ -75,3 +76,36 @@ def test_own_runner_checkpoint_loads_safely(seg_setup):
              'train_cfg.val_interval=100', cwd=root)
     checkpoint = safe_torch_load(str(root / 'w' / 'iter_2.pth'))
     assert {'state_dict', 'message_hub', 'optimizer', 'meta'} <= set(checkpoint)
+
+
+class RunsShellWhenUnpickled:
+    """A crafted object whose unpickling calls ``os.system``."""
+
+    def __reduce__(self):
+        import os
+        return (os.system, ('true', ))
+
+
+def test_refusal_names_the_offending_global(crafted_checkpoint, tmp_path):
+    path, marker = crafted_checkpoint
+    with pytest.raises(TrustedCheckpointError) as refused:
+        safe_torch_load(str(path))
+    message = str(refused.value)
+    assert '(needs io.open)' in message  # builtins.open pickles as io.open
+    assert 'In PyTorch 2.6' not in message and not marker.exists()
+
+    shell = tmp_path / 'shell.pth'
+    torch.save({'state_dict': {}, 'meta': RunsShellWhenUnpickled()}, shell)
+    with pytest.raises(TrustedCheckpointError, match=r'\(needs (posix|os)\.system\)'):
+        safe_torch_load(str(shell))
+
+
+def test_refusal_reason_found_anywhere_in_torch_message(tmp_path):
+    message = ('Weights only load failed. Two options.\n\t(1) Re-run with weights_only=False.\n\t'
+               '(2) See below.\n\tWeightsUnpickler error: Unsupported global: GLOBAL io.open was '
+               'not an allowed global by default.\n\nCheck the documentation of torch.load')
+    not_a_checkpoint = str(tmp_path / 'absent.pth')
+    assert refused_globals_reason(not_a_checkpoint, message) == 'needs io.open'
+    assert refused_globals_reason(not_a_checkpoint,
+                                  'Weights only load failed.\n\nWeightsUnpickler error: '
+                                  'Unsupported operand 149') == 'Unsupported operand 149'

@@ -79,7 +79,7 @@ def extract_features(cfg, checkpoint: str, split: str, max_samples: int, seed: i
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner, load_checkpoint
 
-    import bdcl_mm  # noqa: F401  (registers the safe checkpoint loader)
+    import bdcl_mm.registration  # noqa: F401  (installs the safe checkpoint loader)
     if cfg.get('default_scope') != 'mmpretrain':
         raise ValueError(f'tsne.py embeds mmpretrain classifiers; the config\'s default_scope is '
                          f'{cfg.get("default_scope")!r}.')

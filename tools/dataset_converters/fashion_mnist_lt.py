@@ -8,7 +8,7 @@ Needs `apt-get install dataset-fashion-mnist` (or --src with the four idx .gz fi
 import argparse
 import sys
 
-from bdcl_mm.cls.converters import ORDERS, convert_fmnist_lt
+from bdcl_mm.datasets.converters import ORDERS, convert_fmnist_lt
 
 
 def parse_args(argv=None):

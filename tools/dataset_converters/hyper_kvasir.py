@@ -7,7 +7,7 @@ SRC is labeled-images/ (or the folder that holds it): <tract>/<category>/<class>
 import argparse
 import sys
 
-from bdcl_mm.cls.converters import convert_hyper_kvasir
+from bdcl_mm.datasets.converters import convert_hyper_kvasir
 
 
 def parse_args(argv=None):

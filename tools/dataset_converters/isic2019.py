@@ -7,7 +7,7 @@ SRC holds ISIC_2019_Training_Input/ and ISIC_2019_Training_GroundTruth.csv.
 import argparse
 import sys
 
-from bdcl_mm.cls.converters import convert_isic2019
+from bdcl_mm.datasets.converters import convert_isic2019
 
 
 def parse_args(argv=None):

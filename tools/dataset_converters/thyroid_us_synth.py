@@ -6,14 +6,15 @@
 Writes ``OUT/img_dir/{train,val}/*.png`` and ``OUT/ann_dir/{train,val}/*.png`` (0 background,
 1 benign, 2 malignant) and prints the class pixel fractions. An existing non-empty ``OUT`` is
 never overwritten without ``--force`` (which replaces only its ``img_dir``, ``ann_dir`` and
-metadata file).
-The simulation itself lives in :mod:`bdcl_mm.seg.synthetic_us`.
+metadata file). The set is built in a hidden folder next to ``OUT`` and moved into place once
+complete, so an interrupted run leaves no partial set (the next run removes its temporary folder).
+The simulation itself lives in :mod:`bdcl_mm.datasets.synthetic_us`.
 """
 import argparse
 import os.path as osp
 import time
 
-from bdcl_mm.seg.synthetic_us import CLASSES, save_sample_grid, write_dataset
+from bdcl_mm.datasets.synthetic_us import CLASSES, save_sample_grid, write_dataset
 
 
 def parse_args(argv=None):

@@ -1,9 +1,17 @@
-"""Class-balanced sampling: pure maths and the registered ``ClassBalancedSampler``."""
+"""Class-balanced sampling: pure maths and the registered ``ClassBalancedSampler``.
+
+``ClassBalancedSampler`` and ``dataset_cat_ids`` (mmengine) are imported on first access.
+"""
+from bdcl_mm._lazy import lazy_exports
 from .class_balanced import (build_class_indices, class_balanced_blocks, class_balanced_indices,
                              empty_classes, rank_stream)
-from .class_balanced_sampler import ClassBalancedSampler, dataset_cat_ids
 
 __all__ = [
     'ClassBalancedSampler', 'build_class_indices', 'class_balanced_blocks',
     'class_balanced_indices', 'dataset_cat_ids', 'empty_classes', 'rank_stream'
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    'ClassBalancedSampler': '.class_balanced_sampler',
+    'dataset_cat_ids': '.class_balanced_sampler'
+})

@@ -1,4 +1,9 @@
-from .bdcl_loss import DEFAULT_TDL_LR, BDCLLoss
+"""BDCL maths (:mod:`.functional`, pure torch) and its registered module ``BDCLLoss``.
+
+``BDCLLoss`` (and ``DEFAULT_TDL_LR``, defined beside it) are imported on first access, so
+importing the maths does not import mmengine.
+"""
+from bdcl_mm._lazy import lazy_exports
 from .functional import (GRADIENT_RULES, TDL_RULES, BDCLTerms, balance_error, bdcl_loss,
                          bdcl_loss_terms, bdcl_statistics, hep_update, tdl_anchor_gradient,
                          tdl_update)
@@ -9,3 +14,8 @@ __all__ = [
     'balance_error', 'bdcl_loss', 'bdcl_loss_terms', 'bdcl_statistics', 'hep_update',
     'tdl_anchor_gradient', 'tdl_update'
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    'BDCLLoss': '.bdcl_loss',
+    'DEFAULT_TDL_LR': '.bdcl_loss'
+})

@@ -47,10 +47,10 @@ class BDCLTerms(NamedTuple):
             the whole denominator set, or None when not requested.
         features (Tensor): ``(N, D)`` detached L2-normalised features.
         class_count (Tensor): ``(C,)`` int64 number of items per class.
-        mean_neg_sim (Tensor | None): ``(M,)`` detached mean similarity to the negatives
-            ``N(i)`` (denominator items of other classes and valid prototypes of other
-            classes); 0 for anchors without a negative. None for the empty result.
-        has_negative (Tensor | None): ``(M,)`` bool, anchors with at least one negative.
+        mean_neg_sim (Tensor): ``(M,)`` detached mean similarity to the negatives ``N(i)``
+            (denominator items of other classes and valid prototypes of other classes); 0 for
+            anchors without a negative.
+        has_negative (Tensor): ``(M,)`` bool, anchors with at least one negative.
     """
 
     loss: Tensor
@@ -61,8 +61,8 @@ class BDCLTerms(NamedTuple):
     expected_sim: Optional[Tensor]
     features: Tensor
     class_count: Tensor
-    mean_neg_sim: Optional[Tensor] = None
-    has_negative: Optional[Tensor] = None
+    mean_neg_sim: Tensor
+    has_negative: Tensor
 
 
 def _check_inputs(features: Tensor, labels: Tensor, temperatures: Tensor,
@@ -252,10 +252,10 @@ def bdcl_loss_terms(features: Tensor,
         class_count = torch.bincount(labels, minlength=num_classes)
         # Sum of each (group, class)'s normalised features: every positive-pair mean in O(N D).
         if groups is None:
-            group = torch.zeros_like(labels)
+            group, num_groups = torch.zeros_like(labels), 1
         else:
-            group = torch.unique(groups.to(labels.device), return_inverse=True)[1]
-        num_groups = int(group.max()) + 1 if group.numel() else 1
+            ids, group = torch.unique(groups.to(labels.device), return_inverse=True)
+            num_groups = max(1, ids.numel())
         cell = group * num_classes + labels
         cell_count = torch.bincount(cell, minlength=num_groups * num_classes)
         cell_sum = z.new_zeros(num_groups * num_classes, z.shape[1]).index_add(0, cell, z)
@@ -286,16 +286,17 @@ def bdcl_loss_terms(features: Tensor,
         if protos is not None:
             pos_sim_sum = pos_sim_sum + own_valid[anchor_index] * (z_a * protos[y_a]).sum(dim=1)
         mean_pos_sim = pos_sim_sum / pos_count[anchor_index]
-        # negatives: the group's items of other classes, and valid prototypes of other classes
-        g_a, c_a = group[anchor_index], cell[anchor_index]
-        neg_sum = group_sum[g_a] - cell_sum[c_a]
-        neg_count = group_count[g_a] - cell_count[c_a]
-        if protos is not None:
-            valid_protos = protos * proto_mask[:, None].to(dtype)
-            neg_sum = neg_sum + valid_protos.sum(dim=0) - valid_protos[y_a]
-            neg_count = neg_count + proto_mask.sum() - own_valid[anchor_index].long()
-        has_negative = neg_count > 0
-        mean_neg_sim = (z_a * neg_sum).sum(dim=1).detach() / neg_count.clamp(min=1)
+        with torch.no_grad():
+            # negatives: the group's items of other classes, valid prototypes of other classes
+            g_a, c_a = group[anchor_index], cell[anchor_index]
+            neg_sum = group_sum[g_a] - cell_sum[c_a]
+            neg_count = group_count[g_a] - cell_count[c_a]
+            if protos is not None:
+                valid_protos = protos * proto_mask[:, None].to(dtype)
+                neg_sum = neg_sum + valid_protos.sum(dim=0) - valid_protos[y_a]
+                neg_count = neg_count + proto_mask.sum() - own_valid[anchor_index].long()
+            has_negative = neg_count > 0
+            mean_neg_sim = (z_a * neg_sum).sum(dim=1) / neg_count.clamp(min=1)
 
         if chunk_size is None:
             sim = z_a @ z.t()

@@ -10,17 +10,19 @@ Every converter writes the layout of an mmpretrain ``CustomDataset`` with annota
       meta/split_info.json  seed, ratios, classes and per-class counts of every split
 
 The output is built in a temporary folder next to ``OUT`` and renamed into place at the end, so a
-failed conversion leaves nothing behind; an existing ``OUT`` is only replaced with ``force``.
+failed conversion leaves nothing behind (a killed one's folder is removed by the next run) and
+``OUT`` gets the user's umask; an existing ``OUT`` is only replaced with ``force``.
 """
 import contextlib
 import json
 import os
 import os.path as osp
 import shutil
-import tempfile
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from bdcl_mm.datasets import atomic_output
 
 
 class ConversionError(ValueError):
@@ -30,6 +32,10 @@ class ConversionError(ValueError):
 @contextlib.contextmanager
 def atomic_output_dir(out_dir: str, force: bool = False) -> Iterator[str]:
     """Yield a temporary folder that replaces ``out_dir`` only if the block succeeds.
+
+    See :mod:`bdcl_mm.datasets.atomic_output`: the temporary folder is a hidden sibling of
+    ``out_dir``, removed on failure and swept by the next run if the process was killed; the
+    output gets the user's umask.
 
     Args:
         out_dir (str): Final output folder.
@@ -46,22 +52,8 @@ def atomic_output_dir(out_dir: str, force: bool = False) -> Iterator[str]:
         if not force:
             raise ConversionError(f'output folder {out_dir} already exists; pass --force to '
                                   'replace it, or choose another output folder.')
-    parent = osp.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
-    try:
+    with atomic_output.atomic_output_dir(out_dir) as tmp_dir:
         yield tmp_dir
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    if osp.exists(out_dir):
-        old_dir = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.old-', dir=parent)
-        os.rmdir(old_dir)
-        os.rename(out_dir, old_dir)
-        os.rename(tmp_dir, out_dir)
-        shutil.rmtree(old_dir)
-    else:
-        os.rename(tmp_dir, out_dir)
 
 
 def stratified_split(labels: Sequence[int], num_classes: int, val_ratio: float,

@@ -6,7 +6,7 @@ Input (the official ISIC 2019 training release)::
     SRC/ISIC_2019_Training_GroundTruth.csv     image,MEL,NV,BCC,AK,BKL,DF,VASC,SCC,UNK (one-hot)
 
 ``UNK`` is 0 for every training image, so the dataset has 8 classes (25,331 images). Output:
-see :mod:`bdcl_mm.cls.converters.common`.
+see :mod:`bdcl_mm.datasets.converters.common`.
 """
 import csv
 import os

@@ -23,15 +23,18 @@ wide and some malignant ones are oval, smooth or isoechoic. Over a set the pixel
 92 / 5 / 3 % background / benign / malignant. A sample depends only on the
 ``numpy.random.Generator`` it is given.
 """
+import glob
 import json
 import os
 import os.path as osp
 import shutil
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 from scipy import ndimage
+
+from .atomic_output import make_temp_dir, replace_path, user_folder_mode
 
 CLASSES = ('background', 'benign', 'malignant')
 META_FILE = 'synthetic_us.json'
@@ -305,19 +308,33 @@ def class_pixel_fractions(counts: np.ndarray) -> np.ndarray:
 
 
 def _refuse_existing(out_dir: str, force: bool) -> None:
-    """Refuse a non-empty ``out_dir`` unless ``force``; ``force`` clears only our sub-folders."""
-    if not osp.isdir(out_dir) or not os.listdir(out_dir):
-        return
-    if not force:
+    """Refuse an existing non-empty ``out_dir`` unless ``force``, and a path that is no folder."""
+    if osp.lexists(out_dir) and not osp.isdir(out_dir):
+        raise FileExistsError(f'{out_dir!r} exists and is not a folder; choose another output.')
+    if osp.isdir(out_dir) and os.listdir(out_dir) and not force:
         raise FileExistsError(
             f'{out_dir!r} already exists and is not empty; refusing to overwrite it. Choose '
             f'another folder, or pass --force to replace its img_dir/, ann_dir/ and '
             f'{META_FILE} (nothing else in it is touched).')
-    for name in ('img_dir', 'ann_dir'):
-        if osp.isdir(osp.join(out_dir, name)):
-            shutil.rmtree(osp.join(out_dir, name))
-    if osp.isfile(osp.join(out_dir, META_FILE)):
+
+
+def _publish(tmp_dir: str, out_dir: str) -> None:
+    """Move a finished set from ``tmp_dir`` into ``out_dir``; its metadata file goes last.
+
+    An absent or empty ``out_dir`` is replaced by ``tmp_dir`` in one rename (with the user's umask).
+    Otherwise only ``img_dir``, ``ann_dir`` and :data:`META_FILE` are replaced, the old metadata
+    file first, so that a set without it is never mistaken for a complete one.
+    """
+    if not osp.isdir(out_dir) or not os.listdir(out_dir):
+        if osp.isdir(out_dir):
+            os.rmdir(out_dir)
+        os.chmod(tmp_dir, user_folder_mode())
+        os.rename(tmp_dir, out_dir)
+        return
+    if osp.lexists(osp.join(out_dir, META_FILE)):
         os.remove(osp.join(out_dir, META_FILE))
+    for name in ('img_dir', 'ann_dir', META_FILE):
+        replace_path(osp.join(tmp_dir, name), osp.join(out_dir, name))
 
 
 def write_dataset(out_dir: str,
@@ -333,6 +350,10 @@ def write_dataset(out_dir: str,
     ``out_dir/ann_dir/{train,val}/<same name>`` (8-bit, values 0/1/2), plus
     ``out_dir/synthetic_us.json`` with the parameters and fractions. Sample ``i`` of a split
     depends only on ``(seed, split, i)``.
+
+    The set is built in a hidden folder next to ``out_dir`` and moved into place when complete
+    (:mod:`bdcl_mm.datasets.atomic_output`), so an interrupted run leaves no partial set and the
+    next run removes its temporary folder; :func:`incomplete_reason` checks a set.
 
     Args:
         out_dir (str): destination folder; must be absent or empty unless ``force``.
@@ -352,34 +373,66 @@ def write_dataset(out_dir: str,
             raise ValueError(f'{name} must be a non-negative int, got {value!r}')
     if num_train + num_val == 0:
         raise ValueError('nothing to generate: num_train and num_val are both 0')
+    out_dir = osp.abspath(out_dir)
     _refuse_existing(out_dir, force)
     counts = np.zeros(len(CLASSES), np.int64)
-    for split, number in (('train', num_train), ('val', num_val)):
-        img_dir = osp.join(out_dir, 'img_dir', split)
-        ann_dir = osp.join(out_dir, 'ann_dir', split)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
-        for index in range(number):
-            image, label = generate_sample(sample_rng(seed, split, index), size)
-            name = f'tus_{split}_{index:05d}.png'
-            if not (cv2.imwrite(osp.join(img_dir, name), image)
-                    and cv2.imwrite(osp.join(ann_dir, name), label)):
-                raise OSError(f'could not write {name} under {out_dir!r}')
-            counts += np.bincount(label.ravel(), minlength=len(CLASSES))
-        if progress:
-            print(f'{split}: {number} images of {size}x{size} -> {img_dir}', flush=True)
-    fractions = class_pixel_fractions(counts)
-    meta = dict(
-        generator='bdcl_mm.seg.synthetic_us',
-        num_train=num_train,
-        num_val=num_val,
-        size=size,
-        seed=seed,
-        classes=list(CLASSES),
-        pixel_fractions=[round(float(f), 6) for f in fractions])
-    with open(osp.join(out_dir, META_FILE), 'w') as f:
-        json.dump(meta, f, indent=2)
+    tmp_dir = make_temp_dir(out_dir)
+    try:
+        for split, number in (('train', num_train), ('val', num_val)):
+            img_dir = osp.join(tmp_dir, 'img_dir', split)
+            ann_dir = osp.join(tmp_dir, 'ann_dir', split)
+            os.makedirs(img_dir)
+            os.makedirs(ann_dir)
+            for index in range(number):
+                image, label = generate_sample(sample_rng(seed, split, index), size)
+                name = f'tus_{split}_{index:05d}.png'
+                if not (cv2.imwrite(osp.join(img_dir, name), image)
+                        and cv2.imwrite(osp.join(ann_dir, name), label)):
+                    raise OSError(f'could not write {name} under {tmp_dir!r}')
+                counts += np.bincount(label.ravel(), minlength=len(CLASSES))
+            if progress:
+                print(f'{split}: {number} images of {size}x{size} -> '
+                      f'{osp.join(out_dir, "img_dir", split)}', flush=True)
+        fractions = class_pixel_fractions(counts)
+        meta = dict(
+            generator='bdcl_mm.datasets.synthetic_us',
+            num_train=num_train,
+            num_val=num_val,
+            size=size,
+            seed=seed,
+            classes=list(CLASSES),
+            pixel_fractions=[round(float(f), 6) for f in fractions])
+        with open(osp.join(tmp_dir, META_FILE), 'w') as f:
+            json.dump(meta, f, indent=2)
+        _publish(tmp_dir, out_dir)
+    finally:
+        if osp.isdir(tmp_dir):
+            shutil.rmtree(tmp_dir, ignore_errors=True)
     return fractions
+
+
+def incomplete_reason(out_dir: str) -> Optional[str]:
+    """Why ``out_dir`` is not a complete set written by :func:`write_dataset`, or None if it is.
+
+    A complete set has :data:`META_FILE` (written last) and, per split, as many images and labels
+    as it records.
+    """
+    meta_path = osp.join(out_dir, META_FILE)
+    if not osp.isfile(meta_path):
+        return f'{META_FILE} is missing (an interrupted or older generator run)'
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+        expected = {split: int(meta[f'num_{split}']) for split in ('train', 'val')}
+    except (ValueError, KeyError, TypeError) as error:
+        return f'{META_FILE} is unreadable ({error!r})'
+    for split, number in expected.items():
+        for kind in ('img_dir', 'ann_dir'):
+            folder = osp.join(out_dir, kind, split)
+            found = len(glob.glob(osp.join(folder, '*.png'))) if osp.isdir(folder) else 0
+            if found != number:
+                return f'{kind}/{split} holds {found} images, {META_FILE} records {number}'
+    return None
 
 
 def save_sample_grid(path: str, seed: int = 0, size: int = 256, num: int = 8,
@@ -416,8 +469,8 @@ def save_sample_grid(path: str, seed: int = 0, size: int = 256, num: int = 8,
                 ax.contour(padded, [0.5], colors=color, linewidths=1.0)
         present = [CLASSES[v] for v in (BENIGN, MALIGNANT) if (label == v).any()]
         ax.set_title(f'train #{index}: ' + ', '.join(present), fontsize=9)
-    fig.suptitle(f'Synthetic thyroid ultrasound (bdcl_mm.seg.synthetic_us, seed {seed}): image | '
-                 f'nodule outlines, benign green, malignant red', fontsize=10)
+    fig.suptitle(f'Synthetic thyroid ultrasound (bdcl_mm.datasets.synthetic_us, seed {seed}): '
+                 f'image | nodule outlines, benign green, malignant red', fontsize=10)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.90, wspace=0.04, hspace=0.18)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=100)

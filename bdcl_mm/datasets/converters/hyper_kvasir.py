@@ -7,7 +7,7 @@ Input (the official release, 10,662 labelled images in 23 classes)::
 ``SRC`` may also be the ``labeled-images`` folder itself. Files beside the folders (e.g.
 ``image-labels.csv``) are ignored; a folder that is not one of the known tracts, categories or
 classes stops the conversion. Labels follow the alphabetical order of the class names. Output:
-see :mod:`bdcl_mm.cls.converters.common`.
+see :mod:`bdcl_mm.datasets.converters.common`.
 """
 import os
 import os.path as osp

@@ -1,0 +1,19 @@
+"""One import that registers bdcl_mm's task-agnostic components and installs the checkpoint policy.
+
+For a config that uses them without a host plugin::
+
+    custom_imports = dict(imports=['bdcl_mm.registration'], allow_failed_imports=False)
+
+registers ``BDCLLoss`` (mmengine root ``MODELS``), ``BDCLHook`` (root ``HOOKS``) and
+``ClassBalancedSampler`` (root ``DATA_SAMPLERS``), and calls
+:func:`bdcl_mm.engine.checkpoint.install_safe_checkpoint_loader` (what it changes is documented
+there). The host plugins ``bdcl_mm.seg`` and ``bdcl_mm.cls`` import this module first.
+"""
+from .datasets.samplers.class_balanced_sampler import ClassBalancedSampler
+from .engine.checkpoint import install_safe_checkpoint_loader
+from .engine.hooks import BDCLHook
+from .models.losses.bdcl_loss import BDCLLoss
+
+install_safe_checkpoint_loader()
+
+__all__ = ['BDCLHook', 'BDCLLoss', 'ClassBalancedSampler']
