@@ -3,9 +3,10 @@
 ``import bdcl_mm.seg`` (or ``custom_imports = dict(imports=['bdcl_mm.seg'])`` in a config) imports
 :mod:`bdcl_mm.registration` first, which registers ``BDCLLoss``, ``BDCLHook`` and
 ``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
-(:mod:`bdcl_mm.engine.checkpoint` says what it changes), then registers ``BDCLDecodeHead`` and ``BDCLOCRHead``
-(mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg ``DATASETS``) and ``SegNumClassesCheckHook`` (mmseg
-``HOOKS``). The synthetic generator is host-free: :mod:`bdcl_mm.datasets.synthetic_us`.
+(:mod:`bdcl_mm.engine.checkpoint` says what it changes), then registers ``BDCLDecodeHead`` and
+``BDCLOCRHead`` (mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg ``DATASETS``) and
+``SegNumClassesCheckHook`` (mmseg ``HOOKS``). The synthetic generator is host-free:
+:mod:`bdcl_mm.datasets.synthetic_us`.
 """
 import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
 from .bdcl_decode_head import bdcl_head_class, build_bdcl_decode_head
