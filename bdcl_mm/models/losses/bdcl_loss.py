@@ -173,7 +173,8 @@ class BDCLLoss(nn.Module):
                 features: Tensor,
                 labels: Tensor,
                 preds: Optional[Tensor] = None,
-                groups: Optional[Tensor] = None) -> Tensor:
+                groups: Optional[Tensor] = None,
+                **logit_loss_kwargs) -> Tensor:
         """Compute the weighted loss; in training mode also accumulate update statistics.
 
         Items labelled ``ignore_index`` are dropped. Items whose features are not finite are
@@ -187,10 +188,18 @@ class BDCLLoss(nn.Module):
                 examples feeding HEP.
             groups (Tensor | None): ``(N,)`` integer group of each item (e.g. its image): an
                 anchor contrasts only with items of its own group; prototypes are shared.
+            **logit_loss_kwargs: what a host passes to a loss of logits (``weight``,
+                ``ignore_index``, ``avg_factor``): a ``TypeError`` saying where BDCL goes.
 
         Returns:
             Tensor: ``()`` float32 loss times ``loss_weight``.
         """
+        if logit_loss_kwargs:
+            raise TypeError(
+                f'BDCLLoss was called as a loss of logits (with {sorted(logit_loss_kwargs)}), '
+                f'e.g. from a decode head\'s loss_decode: it takes embeddings. In mmseg use '
+                f"type='BDCLDecodeHead' (or 'BDCLOCRHead') with loss_contrast=dict(type="
+                f"'BDCLLoss'), in mmpretrain type='BDCLClsHead'")
         if features.dim() != 2 or features.shape[1] != self.feat_dim:
             raise ValueError(f'features must have shape (N, feat_dim={self.feat_dim}), got '
                              f'{tuple(features.shape)}; set feat_dim to the embedding size')
