@@ -109,3 +109,16 @@ def test_check_hook_stops_w48_heads_on_a_w18_backbone_before_training():
     with pytest.raises(ValueError, match=r'decode_head\.0: in_channels=720 .* \[18, 36, 72, 144\]'):
         SegNumClassesCheckHook._check_head_inputs(Runner)
     assert model.training  # the probe restored the mode
+
+
+def test_bdcl_loss_called_by_a_plain_heads_loss_decode_says_where_it_goes():
+    """Without the config check or the hook (mmseg's own tools), the first loss call says it."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    head = MODELS.build(dict(type='FCNHead', **fcn_head(
+        loss_decode=dict(type='BDCLLoss', num_classes=3, feat_dim=8))))
+    sample = SegDataSample()
+    sample.gt_sem_seg = PixelData(data=torch.zeros(1, 8, 8, dtype=torch.long))
+    with pytest.raises(TypeError, match=r"called as a loss of logits \(with \['ignore_index', "
+                       r"'weight'\]\).*type='BDCLDecodeHead'"):
+        head.loss([torch.randn(1, 8, 8, 8)], [sample], None)
