@@ -51,48 +51,44 @@ def all_reduce_statistics(stats: BDCLStatistics, skip: bool = False) -> Tuple[BD
     return stats.unflatten(flat[:-1]), bool(flat[-1] > 0)
 
 
+def reduce_bdcl_statistics(loss: BDCLLoss,
+                           skip: bool = False) -> Tuple[Optional[BDCLStatistics], bool]:
+    """Pop a loss's statistics and sum them over ranks (one collective).
+
+    Every rank must call this at the same iteration when the loss needs statistics; a rank
+    without a training forward contributes zeros.
+
+    Args:
+        loss (BDCLLoss): the loss whose statistics are popped.
+        skip (bool): this rank asks to discard the iteration (its optimizer step was skipped).
+
+    Returns:
+        tuple[BDCLStatistics | None, bool]: the rank sum (None when the loss keeps no
+        statistics) and whether any rank asked to skip.
+    """
+    stats = loss.pop_statistics()
+    if not loss.needs_statistics:
+        return None, False
+    return all_reduce_statistics(stats if stats is not None else loss.empty_statistics(), skip)
+
+
 def update_bdcl_loss(loss: BDCLLoss, skip: bool = False) -> Optional[str]:
     """Pop a loss's statistics, sum them over ranks and apply the HEP and TDL updates.
 
-    Every rank must call this at the same iteration (it holds one collective when the loss
-    needs statistics); a rank without a training forward contributes zeros.
-
     Args:
-        loss (BDCLLoss): the loss to update in place.
-        skip (bool): discard the statistics instead (this rank's optimizer step was skipped);
-            if any rank skips, all do.
+        loss (BDCLLoss): the loss to update in place (see :func:`reduce_bdcl_statistics`).
+        skip (bool): discard the statistics instead; if any rank skips, all do.
 
     Returns:
         str | None: ``'applied'``, ``'skipped'``, ``'nonfinite'`` (refused, state unchanged),
         or None when the loss keeps no statistics.
     """
-    stats = loss.pop_statistics()
-    if not loss.needs_statistics:
+    summed, skipped = reduce_bdcl_statistics(loss, skip)
+    if summed is None:
         return None
-    summed, skipped = all_reduce_statistics(
-        stats if stats is not None else loss.empty_statistics(), skip)
     if skipped:
         return 'skipped'
     return 'applied' if loss.apply_statistics(summed) else 'nonfinite'
-
-
-def gather_pending_statistics(loss: BDCLLoss) -> Optional[BDCLStatistics]:
-    """Sum a loss's pending (not yet applied) statistics over ranks into rank 0.
-
-    Afterwards rank 0 holds the rank sum and the other ranks hold none, so later sums stay
-    exact and rank 0 alone can store them. Every rank must call this at the same point.
-
-    Returns:
-        BDCLStatistics | None: the rank sum on the main process, None elsewhere.
-    """
-    if not loss.needs_statistics:
-        return None
-    stats = loss.pop_statistics()
-    summed, _ = all_reduce_statistics(stats if stats is not None else loss.empty_statistics())
-    if is_main_process():
-        loss.restore_statistics(summed)
-        return summed
-    return None
 
 
 def loss_scale(optim_wrapper) -> Optional[float]:
@@ -182,8 +178,8 @@ class BDCLHook(Hook):
         self._history: Dict[str, List[list]] = {}
         self._counts = {'skipped': 0, 'nonfinite': 0}
         self._scale_before: Optional[float] = None
-        # module path -> pending statistics (state dict) restored from a checkpoint
-        self._pending: Dict[str, dict] = {}
+        # module path -> rank-summed statistics of the iterations since the last update
+        self._pending: Dict[str, BDCLStatistics] = {}
 
     def _tag(self, index: int) -> str:
         return 'bdcl' if len(self._losses) == 1 else f'bdcl{index}'
@@ -243,9 +239,8 @@ class BDCLHook(Hook):
         for name, loss in self._losses:
             loss.statistics_consumer_attached = True
             loss.pop_statistics()
-            if name in self._pending and is_main_process():
-                loss.restore_statistics(BDCLStatistics.from_state_dict(self._pending[name]))
-        self._pending = {}
+            if name in self._pending:
+                self._pending[name] = self._pending[name].to(loss.log_tau.device)
         for name in list(self._history):
             self._history[name] = [row for row in self._history[name] if row[0] <= runner.iter]
         self._record(runner, runner.iter)
@@ -259,7 +254,8 @@ class BDCLHook(Hook):
                          batch_idx: int,
                          data_batch=None,
                          outputs: Optional[dict] = None) -> None:
-        """Discard (warm-up, skipped step) or accumulate statistics; apply them every interval."""
+        """Sum this iteration's statistics over ranks into the pending sums (unless the step
+        was skipped or they are not finite), and apply the pending sums every interval."""
         if not self._losses:
             return
         iteration = runner.iter + 1
@@ -268,17 +264,21 @@ class BDCLHook(Hook):
                 loss.pop_statistics()
             return
         skipped = step_was_skipped(self._scale_before, loss_scale(runner.optim_wrapper), outputs)
-        if skipped and self.interval > 1:
-            # only this iteration's statistics go; those pending from earlier iterations stay
-            for _, loss in self._losses:
-                loss.pop_statistics()
-            self._count(runner, 'skipped')
+        for name, loss in self._losses:
+            summed, any_skipped = reduce_bdcl_statistics(loss, skipped)
+            if summed is None:
+                continue
+            if any_skipped or not summed.is_finite():
+                self._count(runner, 'skipped' if any_skipped else 'nonfinite')
+                continue
+            pending = self._pending.get(name)
+            self._pending[name] = summed if pending is None else pending + summed
         if (iteration - self.start_iter) % self.interval:
             return
-        for _, loss in self._losses:
-            outcome = update_bdcl_loss(loss, skip=skipped and self.interval == 1)
-            if outcome in ('skipped', 'nonfinite'):
-                self._count(runner, outcome)
+        for name, loss in self._losses:
+            pending = self._pending.pop(name, None)
+            if pending is not None and not loss.apply_statistics(pending):
+                self._count(runner, 'nonfinite')
         self._record(runner, iteration)
         if self.log_interval is not None and iteration % self.log_interval == 0:
             self._log(iteration)
@@ -299,20 +299,12 @@ class BDCLHook(Hook):
                     logger='current')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Store the temperature history, the drop counts and the pending statistics.
-
-        Called on every rank: the pending statistics are summed into rank 0 (one collective
-        per loss), which writes the checkpoint.
-        """
-        pending = {}
-        for name, loss in self._losses:
-            summed = gather_pending_statistics(loss)
-            if summed is not None:
-                pending[name] = summed.state_dict()
+        """Store the temperature history, the drop counts and the pending statistics (the
+        rank sums of the iterations since the last update, identical on every rank)."""
         checkpoint[CHECKPOINT_KEY] = {
             'history': self._history,
             'counts': dict(self._counts),
-            'pending': pending
+            'pending': {name: stats.state_dict() for name, stats in self._pending.items()}
         }
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -329,7 +321,10 @@ class BDCLHook(Hook):
             self._counts.update({k: int(v) for k, v in state['counts'].items()
                                  if k in self._counts})
         if isinstance(state.get('pending'), dict):
-            self._pending = dict(state['pending'])
+            self._pending = {
+                name: BDCLStatistics.from_state_dict(stats)
+                for name, stats in state['pending'].items()
+            }
 
 
 def save_temperature_history(history: Sequence[list],

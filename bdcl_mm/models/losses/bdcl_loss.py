@@ -268,10 +268,6 @@ class BDCLLoss(nn.Module):
         stats, self._statistics = self._statistics, None
         return stats
 
-    def restore_statistics(self, stats: Optional[BDCLStatistics]) -> None:
-        """Put pending statistics back (e.g. from a checkpoint), replacing any held now."""
-        self._statistics = None if stats is None else stats.to(self.log_tau.device)
-
     @torch.no_grad()
     def apply_statistics(self,
                          stats: BDCLStatistics,
