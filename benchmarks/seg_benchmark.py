@@ -285,8 +285,8 @@ def parse_args(argv=None):
     d = SegSettings()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_paper,bdcl_wo_tdl,bdcl_wo_hep')
-    p.add_argument('--seeds', default='0,1')
+    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image')
+    p.add_argument('--seeds', default='0,1,2')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')

@@ -21,8 +21,8 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import Tensor
 
-from bdcl_mm.models.losses import (DEFAULT_TDL_LR, BDCLStatistics, bdcl_loss_terms,
-                                   bdcl_statistics, tdl_update)
+from bdcl_mm.models.losses import (DEFAULT_TDL_LR, GRADIENT_RULES, BDCLStatistics,
+                                   bdcl_loss_terms, bdcl_statistics, tdl_update)
 
 #: Fraction of the final updates over which "stopped" is judged (two halves compared).
 STOP_WINDOW = 0.10
@@ -99,12 +99,17 @@ def statistics_at(table: BatchTable, rule: str, taus: Tensor, log_grid: Tensor,
     stats.anchor_count = table.anchor_count.float()
     stats.margin_sum = table.margin_sum.float()
     stats.margin_count = table.margin_count.float()
+    if rule in GRADIENT_RULES:
+        stats.tdl_grad_sum = gradient_sum_at(table, rule, taus, log_grid)
+    return stats
+
+
+def gradient_sum_at(table: BatchTable, rule: str, taus: Tensor, log_grid: Tensor) -> Tensor:
+    """``tdl_grad_sum (C,)`` of a gradient rule at the per-class temperatures ``taus``."""
     tau = taus.double()
     if rule == 'paper':
-        stats.tdl_grad_sum = (table.paper / tau**2).float()
-    elif rule in ('descent', 'ascent'):
-        stats.tdl_grad_sum = (_interpolate(table.descent, log_grid, tau.log()) / tau**2).float()
-    return stats
+        return (table.paper / tau**2).float()
+    return (_interpolate(table.descent, log_grid, tau.log()) / tau**2).float()
 
 
 def replay(tables: Sequence[BatchTable],
@@ -135,11 +140,16 @@ def replay(tables: Sequence[BatchTable],
     window = max(1, len(tables) // 10)
     every = max(1, updates // samples)
     trace_updates, trace = [0], [taus.tolist()]
+    # one BDCLStatistics per batch: only a gradient rule's sums depend on the temperatures
+    base = [statistics_at(table, rule, taus, log_grid, feat_dim) for table in tables]
+    draws = torch.randint(2**62, (updates, ), generator=generator).tolist()
     for t in range(updates):
         end = max(1, math.ceil((t + 1) * len(tables) / updates))
         start = max(0, end - window)
-        index = start + int(torch.randint(end - start, (1, ), generator=generator))
-        stats = statistics_at(tables[index], rule, taus, log_grid, feat_dim)
+        index = start + draws[t] % (end - start)
+        stats = base[index]
+        if rule in GRADIENT_RULES:
+            stats.tdl_grad_sum = gradient_sum_at(tables[index], rule, taus, log_grid)
         taus = tdl_update(taus, stats, rule, lr, tau_min, tau_max, tau_init)
         if (t + 1) % every == 0 or t + 1 == updates:
             trace_updates.append(t + 1)

@@ -52,12 +52,12 @@ def test_replay_follows_the_closed_loop_rule():
     tables = [tabulate(b, 3, grid) for b in batches]
     trace = replay(tables, 'paper', 8, grid, 8, lr=1e-4, samples=8)
     # the same draws, evaluated directly at the current temperatures every update
-    generator = torch.Generator().manual_seed(0)
+    draws = torch.randint(2**62, (8, ), generator=torch.Generator().manual_seed(0)).tolist()
     taus = torch.full((3, ), 0.1)
     for t in range(8):
         end = max(1, -(-(t + 1) * 4 // 8))
         start = max(0, end - 1)
-        index = start + int(torch.randint(end - start, (1, ), generator=generator))
+        index = start + draws[t] % (end - start)
         b = batches[index]
         terms = bdcl_loss_terms(b.features, b.labels, taus, b.prototypes, b.prototype_valid)
         taus = tdl_update(taus, bdcl_statistics(terms, b.labels, b.preds, 3, 'paper', False),

@@ -77,8 +77,7 @@ class BDCLStatistics:
 
     def is_finite(self) -> bool:
         """True when every sum is finite and no non-finite item was seen."""
-        return (float(self.nonfinite) == 0
-                and all(bool(torch.isfinite(v).all()) for v in self.tensors().values()))
+        return float(self.nonfinite) == 0 and bool(torch.isfinite(self.flatten()).all())
 
     def flatten(self) -> Tensor:
         """All sums in one float32 vector (for a single ``all_reduce``)."""
