@@ -6,8 +6,8 @@ from typing import Dict, List, Sequence
 
 from . import cls_plan as plan
 from . import cls_report as report
-from .common import (RESULTS_DIR, beats_beyond_spread, fmt_mean_std, markdown_table, read_json,
-                     rel, repo_path, write_json, write_text)
+from .common import (RESULTS_DIR, fmt_mean_std, fmt_paired, markdown_table, paired_difference,
+                    read_json, rel, repo_path, write_json, write_text)
 
 
 CONVERGED_FALL = 5.0
@@ -95,7 +95,7 @@ def tdl_markdown(temps: Dict[str, dict], tables: dict, results_dir: str,
         header = ['rule', 'seeds', 'few-shot', 'medium', 'G-mean', 'F1', 'ACC',
                   'Spearman(count, tau)', 'head tau', 'tail tau', 'head hotter than tail',
                   f'largest move from tau_init {TAU_INIT:g}']
-        body, scored = [], []
+        body = []
         for rule, method in plan.TDL_RULE_METHODS.items():
             row = rows.get(method)
             t = rules.get(rule)
@@ -113,36 +113,25 @@ def tdl_markdown(temps: Dict[str, dict], tables: dict, results_dir: str,
             else:
                 cells += ['—', '0.1 (fixed)', '0.1 (fixed)', '—', '0']
             body.append(cells)
-            if row and 'few_shot_acc' in row['metrics']:
-                scored.append((row['metrics']['few_shot_acc']['mean'],
-                               row['metrics']['gmean']['mean'], rule, row))
         lines += [markdown_table(header, body), '']
-        if scored:
-            best_few = max(scored, key=lambda x: x[0])
-            best_g = max(scored, key=lambda x: x[1])
-            lines.append(f'- Best tail (few-shot) accuracy: **{best_few[2]}** '
-                         f'({best_few[0]:.2f}); best G-mean: **{best_g[2]}** ({best_g[1]:.2f}).')
-            others = [s for s in scored if s[2] != best_few[2]]
-            if others:
-                runner_up = max(others, key=lambda x: x[0])
-                spread = beats_beyond_spread(
-                    best_few[3]['metrics']['few_shot_acc']['values'],
-                    runner_up[3]['metrics']['few_shot_acc']['values'])
-                judged = {None: 'cannot be judged with fewer than 2 seeds',
-                          True: 'beyond the seed spread',
-                          False: 'within the seed spread'}[spread]
-                lines.append(f'- Its few-shot lead over the next rule ({runner_up[2]}) is '
-                             f'{judged}.')
-                if spread:
-                    lines.append(f'- **Recommendation ({order})**: `tdl=\'{best_few[2]}\'` gives '
-                                 'the best tail accuracy beyond the seed spread.')
-                else:
-                    lines.append(f'- **Recommendation ({order})**: no rule separates from the '
-                                 'others beyond the seed spread at this size; tail accuracy '
-                                 'does not decide, so the choice rests on the temperatures '
-                                 '(the paper\'s head-hotter-than-tail claim, below). The '
-                                 f'default is `tdl=\'{plan.bdcl_loss_default("tdl")}\'`: see '
-                                 'docs/tdl_rule_choice.md.')
+        default = plan.TDL_RULE_METHODS.get(plan.bdcl_loss_default('tdl'))
+        if default in rows:
+            lines += [f'Each rule minus the default `{plan.bdcl_loss_default("tdl")}`, paired by '
+                      'seed (mean [95% interval]):', '']
+            diff_rows = []
+            for rule, method in plan.TDL_RULE_METHODS.items():
+                if method == default or method not in rows:
+                    continue
+                cells = [rule]
+                for metric in ('few_shot_acc', 'gmean'):
+                    diff = paired_difference(
+                        dict(zip(rows[method]['seeds'], rows[method]['metrics'][metric]['values'])),
+                        dict(zip(rows[default]['seeds'],
+                                 rows[default]['metrics'][metric]['values'])))
+                    cells.append('—' if diff is None else
+                                 f'{fmt_paired(diff)} ({diff["n"]} seeds): {diff["verdict"]}')
+                diff_rows.append(cells)
+            lines += [markdown_table(['rule', 'few-shot', 'G-mean'], diff_rows), '']
         for rule, t in rules.items():
             claim = ('head classes end hotter than tail classes, as the paper\'s figure shows'
                      if t['head_hotter_than_tail'] else

@@ -182,19 +182,6 @@ def fmt_mean_std(values: Sequence[float], digits: int = 2) -> str:
     return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 
-def beats_beyond_spread(ours: Sequence[float], theirs: Sequence[float]) -> Optional[bool]:
-    """Whether ``ours`` beats ``theirs`` beyond the seed spread.
-
-    True when ``mean(ours) - std(ours) > mean(theirs) + std(theirs)`` (the one-standard-deviation
-    bands do not overlap); None when either side has fewer than two seeds (no spread to judge).
-    """
-    if len(ours) < 2 or len(theirs) < 2:
-        return None
-    m1, s1 = mean_std(ours)
-    m2, s2 = mean_std(theirs)
-    return m1 - s1 > m2 + s2
-
-
 def paired_difference(ours: Dict[int, float], theirs: Dict[int, float],
                       confidence: float = 0.95) -> Optional[dict]:
     """Mean of the per-seed differences ``ours - theirs`` with a Student-t interval.

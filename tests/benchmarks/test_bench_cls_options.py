@@ -14,16 +14,17 @@ def test_tdl_lr_reaches_only_runs_that_learn_temperatures():
     assert settings.tdl_lr() == pytest.approx(3e-5)
     for key, spec in plan.STAGE1.items():
         options = settings.loss_options(spec['tdl'])
-        if spec['tdl'] in (None, 'none'):
-            assert options == {}, key
-        else:
+        if spec['tdl'] in plan.GRADIENT_RULES:
             assert options == {'model.head.loss_contrast.tdl_lr': 3e-5}, key
+        else:  # fixed temperatures, and 'balance', whose tdl_lr is a time constant
+            assert options == {}, key
+    assert plan.STAGE1['bdcl_balance']['tdl'] == 'balance'
 
 
 def test_default_settings_keep_their_key_and_the_loss_default():
     settings = settings_of(parse_args([]))
     assert settings.extra == {} and settings.key() == plan.Settings().key()
-    assert settings.tdl_lr() == pytest.approx(3e-6)  # BDCLLoss's own default
+    assert settings.tdl_lr() == pytest.approx(3e-6)  # BDCLLoss's default for gradient rules
     assert settings.loss_options('paper') == {}
 
 

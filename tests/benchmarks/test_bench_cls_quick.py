@@ -30,13 +30,13 @@ def test_cls_quick_runs_aggregates_and_skips(tmp_path):
     out = _run([], tmp_path)
     results = tmp_path / 'results'
     runs = results / 'runs' / 'cls' / 'hard-tail'
-    for method in ('ce_crt', 'bdcl_ascent_crt'):
+    for method in ('ce_crt', 'bdcl_balance_crt'):
         data = json.loads((runs / f'{method}_seed0.json').read_text())
         assert data['settings']['epochs_stage1'] == 1
         for key in ('acc', 'gmean', 'f1', 'iba_0.1', 'few_shot_acc'):
             assert 0.0 <= data['metrics'][key] <= 100.0
         assert len(data['commands']) == 2 and 'tools/train.py' in data['commands'][1]
-    stage1 = json.loads((runs / 'stage1_bdcl_ascent_seed0.json').read_text())
+    stage1 = json.loads((runs / 'stage1_bdcl_balance_seed0.json').read_text())
     assert len(stage1['temperatures']) == 10
     assert all(0.03 - 1e-6 <= t <= 1.0 + 1e-6 for t in stage1['temperatures'])
     assert stage1['curves']['train']['loss'] and stage1['curves']['val']['gmean']
@@ -44,10 +44,10 @@ def test_cls_quick_runs_aggregates_and_skips(tmp_path):
     assert ce_stage1['temperatures'] is None
     summary = json.loads((results / 'cls_results.json').read_text())
     rows = summary['tables']['hard-tail']
-    assert set(rows) == {'ce_crt', 'bdcl_ascent_crt'}
-    assert rows['bdcl_ascent_crt']['metrics']['acc']['values'] == [
-        json.loads((runs / 'bdcl_ascent_crt_seed0.json').read_text())['metrics']['acc']]
-    assert 'ascent' in summary['temperatures']['hard-tail']
+    assert set(rows) == {'ce_crt', 'bdcl_balance_crt'}
+    assert rows['bdcl_balance_crt']['metrics']['acc']['values'] == [
+        json.loads((runs / 'bdcl_balance_crt_seed0.json').read_text())['metrics']['acc']]
+    assert 'balance' in summary['temperatures']['hard-tail']
     md = (results / 'cls_results.md').read_text()
     assert 'CE + cRT' in md and 'BDCL + cRT' in md and '**1 epochs**' in md
     assert (results / 'tdl_rule.md').read_text().startswith('# Which TDL rule?')

@@ -4,8 +4,9 @@ import math
 
 import pytest
 
-from benchmarks.common import (beats_beyond_spread, fmt_mean_std, format_option, last_record_with,
-                               markdown_table, mean_std, read_scalars, spearman)
+from benchmarks.common import (fmt_mean_std, fmt_paired, format_option, last_record_with,
+                               markdown_table, mean_std, paired_difference, read_scalars,
+                               spearman)
 from benchmarks.seg_benchmark import RunFailed, parse_table
 
 
@@ -24,12 +25,22 @@ def test_fmt_mean_std():
     assert fmt_mean_std([1.234]) == '1.23'
 
 
-def test_beats_beyond_spread():
-    assert beats_beyond_spread([10.0, 11.0, 12.0], [5.0, 6.0, 7.0]) is True
-    # bands 11 +- 1 and 9.5 +- 0.71 overlap
-    assert beats_beyond_spread([10.0, 11.0, 12.0], [9.0, 10.0]) is False
-    assert beats_beyond_spread([5.0, 6.0], [10.0, 11.0]) is False
-    assert beats_beyond_spread([10.0], [1.0, 2.0]) is None
+def test_paired_difference_is_a_t_interval_over_shared_seeds():
+    ours = {0: 10.0, 1: 12.0, 2: 11.0, 3: 13.0, 7: 99.0}
+    theirs = {0: 9.0, 1: 10.0, 2: 10.5, 3: 11.5}
+    diff = paired_difference(ours, theirs)
+    # differences 1, 2, 0.5, 1.5: mean 1.25, sd 0.6455, t(0.975, 3) = 3.1824
+    assert diff['seeds'] == [0, 1, 2, 3] and diff['n'] == 4
+    assert diff['mean'] == pytest.approx(1.25)
+    half = 3.182446 * 0.645497 / 2
+    assert diff['low'] == pytest.approx(1.25 - half, abs=1e-4)
+    assert diff['high'] == pytest.approx(1.25 + half, abs=1e-4)
+    assert diff['verdict'] == 'beats'
+    assert paired_difference(theirs, ours)['verdict'] == 'worse'
+    assert paired_difference({0: 1.0, 1: 3.0}, {0: 2.0, 1: 2.0})['verdict'] == 'no difference shown'
+    assert paired_difference({0: 1.0}, {0: 2.0, 1: 2.0}) is None
+    assert fmt_paired(diff) == '+1.25 [+0.22, +2.28]'
+    assert fmt_paired(None) == '—'
 
 
 def test_spearman_matches_hand_values():
