@@ -83,9 +83,10 @@ def tdl_markdown(temps: Dict[str, dict], tables: dict, results_dir: str,
         'than a head class. A head class ending colder than the tail under a rule that only '
         'lowers temperatures (`paper`) can therefore come from step counts alone; the Spearman '
         'column is the rank correlation of final temperature with training count (positive: '
-        'head hotter, as the paper\'s figure shows). All rules share `tdl_lr` '
+        'head hotter, as the paper\'s figure shows). The gradient rules share `tdl_lr` '
         f'({settings.tdl_lr():g}; the `paper` gradient is about 100 at tau = 0.1, the autograd '
-        'rules\' a few times smaller) and a stage 1 of '
+        'rules\' a few times smaller); `balance` uses its own default (`tdl_lr` 0.01, a time '
+        'constant of 100 updates). All share a stage 1 of '
         f'{settings.epochs_stage1} epochs; the last column shows how far each rule actually '
         'moved the temperatures in this schedule.', ''
     ]
