@@ -67,7 +67,7 @@ TDL_RULE_METHODS = {
     'none': 'bdcl_wo_tdl_crt'
 }
 ORDERS = ('hard-tail', 'natural')
-DEFAULT_SEEDS = (0, 1, 2)
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 METRICS = ('acc', 'gmean', 'f1', 'iba_0.1', 'iba_0.5', 'iba_1', 'balanced_acc', 'many_shot_acc',
            'medium_shot_acc', 'few_shot_acc')
 METRIC_LABELS = {

@@ -16,8 +16,8 @@ export MKL_NUM_THREADS=${MKL_NUM_THREADS:-$OMP_NUM_THREADS}
 PY=${PY:-.venv/bin/python}
 CLS="$PY benchmarks/cls_benchmark.py"
 SEG="$PY benchmarks/seg_benchmark.py"
-PRIORITY=ce,ce_crt,scl_crt,bdcl_ascent_crt
-VARIANTS=bdcl_crt,bdcl_descent_crt,bdcl_wo_tdl_crt,bdcl_wo_hep_crt
+PRIORITY=ce,ce_crt,scl_crt,bdcl_balance_crt
+VARIANTS=bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt,bdcl_wo_hep_crt
 
 if [ -n "${WAIT_PID:-}" ]; then
     while kill -0 "$WAIT_PID" 2>/dev/null; do sleep 10; done
@@ -35,18 +35,14 @@ step() {
     refresh
 }
 
-step $CLS --orders hard-tail --methods $PRIORITY --seeds 0,1
-step $SEG --methods ce,scl,bdcl --seeds 0,1
+step $CLS --orders hard-tail,natural --methods $PRIORITY --seeds 0,1,2,3,4
+step $PY benchmarks/tdl_long_horizon.py
+step $SEG --methods ce,bdcl,bdcl_image,scl --seeds 0,1,2
 step $PY benchmarks/cost_benchmark.py
-step $CLS --orders hard-tail --methods bdcl_crt,bdcl_descent_crt --seeds 0,1
 step $CLS --tsne-only --orders hard-tail
-step $CLS --orders hard-tail --methods $PRIORITY --seeds 2
-step $CLS --orders hard-tail --methods bdcl_wo_tdl_crt,bdcl_wo_hep_crt --seeds 0,1
-step $CLS --orders natural --methods $PRIORITY --seeds 0,1
-step $CLS --orders hard-tail --methods $VARIANTS --seeds 2
-step $SEG --methods bdcl_paper,bdcl_wo_tdl,bdcl_wo_hep --seeds 0,1
-step $CLS --orders natural --methods $PRIORITY,$VARIANTS --seeds 0,1,2
-step $SEG --methods ce,scl,bdcl,bdcl_paper,bdcl_wo_tdl,bdcl_wo_hep --seeds 0,1,2
+step $CLS --orders hard-tail,natural --methods $VARIANTS --seeds 0,1,2,3,4
+step $SEG --methods ce,scl,bdcl --seeds 3,4
+step $SEG --methods bdcl_paper,bdcl_wo_tdl,bdcl_wo_hep --seeds 0,1,2
 step $CLS --orders hard-tail --methods bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --tdl-lr 3e-5 --work-dir work_dirs/benchmarks/cls_tdl3e-5 --results-dir docs/results/cls_tdl_lr3e-5
 step $CLS --orders hard-tail --methods ce,ce_crt,scl_crt,bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --epochs-stage1 100 --work-dir work_dirs/benchmarks/cls_e100 --results-dir docs/results/cls_epochs100
 echo "=== $(date -u +%H:%M:%S) sweep finished"
