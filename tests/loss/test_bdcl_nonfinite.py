@@ -140,11 +140,11 @@ class NonFiniteInjectionModel(BaseModel):
             loss_bdcl=self.contrast(embedded, labels, logits.argmax(dim=1)))
 
 
-def test_runner_survives_one_non_finite_batch(tmp_path):
-    capture = CaptureBuffers()
-    runner = Runner(
+def _injection_runner(tmp_path, model_type, capture, max_iters, optim_wrapper):
+    """A tiny Runner whose model makes one iteration (index 2) non-finite."""
+    return Runner(
         model=dict(
-            type='NonFiniteInjectionModel',
+            type=model_type,
             loss=dict(type='BDCLLoss', num_classes=3, feat_dim=4, tdl='balance', tdl_lr=0.05),
             bad_iter=2),
         work_dir=str(tmp_path),
@@ -154,13 +154,19 @@ def test_runner_survives_one_non_finite_batch(tmp_path):
             num_workers=0,
             sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
             collate_fn=dict(type='default_collate')),
-        train_cfg=dict(by_epoch=False, max_iters=6),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
         log_processor=dict(by_epoch=False),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        optim_wrapper=optim_wrapper,
         custom_hooks=[dict(type='BDCLHook'), capture],
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
         randomness=dict(seed=0),
         log_level='WARNING')
+
+
+def test_runner_survives_one_non_finite_batch(tmp_path):
+    capture = CaptureBuffers()
+    runner = _injection_runner(tmp_path, 'NonFiniteInjectionModel', capture, 6,
+                               dict(optimizer=dict(type='SGD', lr=0.1)))
     runner.train()
     states = [capture.before] + capture.after_iter
     # iteration index 2 (the third) saw the inf: the state after it equals the state before it
@@ -192,26 +198,9 @@ class OverflowOnceModel(NonFiniteInjectionModel):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='AmpOptimWrapper needs CUDA')
 def test_amp_skipped_step_skips_the_state_update(tmp_path):
     capture = CaptureBuffers()
-    runner = Runner(
-        model=dict(
-            type='OverflowOnceModel',
-            loss=dict(type='BDCLLoss', num_classes=3, feat_dim=4, tdl='balance', tdl_lr=0.05),
-            bad_iter=2),
-        work_dir=str(tmp_path),
-        train_dataloader=dict(
-            dataset=ToyDataset(),
-            batch_size=12,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
-            collate_fn=dict(type='default_collate')),
-        train_cfg=dict(by_epoch=False, max_iters=5),
-        log_processor=dict(by_epoch=False),
-        optim_wrapper=dict(type='AmpOptimWrapper', loss_scale='dynamic',
-                           optimizer=dict(type='SGD', lr=0.1)),
-        custom_hooks=[dict(type='BDCLHook'), capture],
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
-        randomness=dict(seed=0),
-        log_level='WARNING')
+    runner = _injection_runner(
+        tmp_path, 'OverflowOnceModel', capture, 5,
+        dict(type='AmpOptimWrapper', loss_scale='dynamic', optimizer=dict(type='SGD', lr=0.1)))
     runner.train()
     states = [capture.before] + capture.after_iter
     for key in BUFFERS:
