@@ -121,7 +121,7 @@ def replay(tables: Sequence[BatchTable],
            tau_init: float = 0.1,
            tau_min: float = 0.03,
            tau_max: float = 1.0,
-           samples: int = 1000,
+           samples: int = 500,
            seed: int = 0) -> Dict[str, List]:
     """Run ``rule`` for ``updates`` steps over the recorded batches; return the trajectory.
 
@@ -153,7 +153,7 @@ def replay(tables: Sequence[BatchTable],
         taus = tdl_update(taus, stats, rule, lr, tau_min, tau_max, tau_init)
         if (t + 1) % every == 0 or t + 1 == updates:
             trace_updates.append(t + 1)
-            trace.append(taus.tolist())
+            trace.append([round(v, 5) for v in taus.tolist()])
     return {'updates': trace_updates, 'taus': trace, 'final': taus.tolist()}
 
 

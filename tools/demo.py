@@ -9,7 +9,7 @@
 
     python tools/demo.py [--data-root data/TUI_demo] [--work-dir work_dirs/demo] [--iters N]
 
-About ten minutes on a 2-core machine. The numbers are on synthetic data and only show that the
+It prints its own duration. The numbers are on synthetic data and only show that the
 whole pipeline runs; see README.md for real-data instructions.
 """
 import argparse
