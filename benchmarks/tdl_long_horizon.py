@@ -33,6 +33,8 @@ from benchmarks.common import (RESULTS_DIR, markdown_table, new_figure, rel,  # 
                                repo_path, write_json, write_text)
 
 RULES = ('balance', 'paper', 'descent', 'ascent')
+#: Weights of the new margins in the running estimate of 'balance' compared (1: none).
+MARGIN_MOMENTA = (1.0, 0.1, 0.01, 0.001)
 SEG_CFG = repo_path('configs', 'demo', 'bdcl_hr18s_tui_demo.py')
 TUI_CFG = repo_path('configs', 'bdcl', 'hrnet_ocr_tui.py')
 CLS_CFGS = {
@@ -40,7 +42,7 @@ CLS_CFGS = {
     'hyper_kvasir': (repo_path('configs', 'bdcl', 'resnet50_hyper_kvasir_stage1_bdcl.py'), 10662),
 }
 #: The segmentation recording: iterations, and the warm-up before the contrast switches on.
-SEG_RECORD_ITERS, SEG_RECORD_WARMUP = 160, 40
+SEG_RECORD_ITERS, SEG_RECORD_WARMUP = 400, 40
 
 
 def shipped_update_counts() -> Dict[str, int]:
@@ -86,7 +88,7 @@ def record(kind: str, out: str, work_dir: str, quick: bool) -> None:
             head + 'contrast_warmup_iters': s.warmup, head + 'max_views': 100,
             head + 'max_samples': 1024, head + 'proj_channels': 256,
         })
-        config, start, every = SEG_CFG, s.warmup, 1 if quick else 2
+        config, start, every = SEG_CFG, s.warmup, 1
     else:
         s = Settings(epochs_stage1=1, n_max=40) if quick else Settings()
         root = cls_data(osp.join(work_dir, 'data'), 'hard-tail', s, 'cpu')
@@ -194,6 +196,7 @@ def run(args) -> dict:
         counts = {name: 200 for name in counts}
     settings = {'hrnet_ocr_tui': 'seg', 'isic2019_stage1': 'cls', 'hyper_kvasir_stage1': 'cls'}
     summary = dict(tau_min=tau_min, tau_max=tau_max, tau_init=tau_init, default=defaults.tdl,
+                   margin_momentum=defaults.margin_momentum, tdl_lr=defaults.tdl_lr,
                    grid_points=len(grid), settings={})
     for name, kind in settings.items():
         rec = recordings[kind]
@@ -209,6 +212,12 @@ def run(args) -> dict:
                                         seconds=time.time() - start)
             print(f'[replay] {name} {rule}: {counts[name]} updates, final '
                   f'{[round(t, 4) for t in trace["final"]]}', flush=True)
+        entry['margin_memory'] = {}
+        for momentum in MARGIN_MOMENTA:
+            trace = replay(rec['tables'], 'balance', counts[name], grid, rec['feat_dim'],
+                           margin_momentum=momentum, tau_init=tau_init, tau_min=tau_min,
+                           tau_max=tau_max)
+            entry['margin_memory'][repr(momentum)] = settle_report(trace, tau_min, tau_max)
         summary['settings'][name] = entry
     return summary
 
@@ -233,7 +242,9 @@ def markdown(summary: dict) -> str:
         'script\'s docstring) for the number of temperature updates the shipped config applies. '
         f'"Stopped": the mean temperature over the last 5% of updates differs from the mean over '
         f'the 5% before by less than 1%. "Inside": at least 1% away from both clamps '
-        f'[{summary["tau_min"]}, {summary["tau_max"]}]. Default rule: `{summary["default"]}`.',
+        f'[{summary["tau_min"]}, {summary["tau_max"]}]. "Jitter": the standard deviation of '
+        f'log tau over the last 5%. Default rule: `{summary["default"]}` (`tdl_lr` '
+        f'{summary["tdl_lr"]}, `margin_momentum` {summary["margin_momentum"]}).',
         '', '![tau per class against updates](figures/tdl_long_horizon.png)', ''
     ]
     for name, entry in summary['settings'].items():
@@ -244,9 +255,22 @@ def markdown(summary: dict) -> str:
             for class_name, row in zip(entry['classes'], result['report']):
                 rows.append([rule, class_name, f'{row["final"]:.4f}',
                              'yes' if row['inside'] else 'no', f'{100 * row["drift"]:.2f}%',
-                             'yes' if row['stopped'] else 'no'])
-        lines += [markdown_table(['rule', 'class', 'final tau', 'inside', 'drift', 'stopped'],
-                                 rows), '']
+                             'yes' if row['stopped'] else 'no', f'{100 * row["jitter"]:.2f}%'])
+        lines += [markdown_table(['rule', 'class', 'final tau', 'inside', 'drift', 'stopped',
+                                  'jitter'], rows), '']
+        memory_rows = []
+        for momentum, report in entry['margin_memory'].items():
+            memory_rows.append([
+                momentum + (' (default)' if float(momentum) == summary['margin_momentum'] else ''),
+                f'{1 / float(momentum):.0f}',
+                f'{100 * max(r["drift"] for r in report):.2f}%',
+                f'{100 * max(r["jitter"] for r in report):.2f}%',
+                'yes' if all(r['inside'] for r in report) else 'no',
+                'yes' if all(r['stopped'] for r in report) else 'no'])
+        lines += [f'`balance` with the running margin estimate of each memory (`margin_momentum`; '
+                  f'1 = each update\'s own margins), worst class:', '',
+                  markdown_table(['margin_momentum', 'memory (updates)', 'max drift',
+                                  'max jitter', 'all inside', 'all stopped'], memory_rows), '']
         default = entry['rules'][summary['default']]['report']
         settled = all(r['inside'] and r['stopped'] for r in default)
         lines += [f'Default rule `{summary["default"]}`: every class inside the clamps and '

@@ -3,9 +3,10 @@
 A recording holds what a real training run fed its ``BDCLLoss`` (features, labels, predictions
 and the prototypes at that moment), one entry per recorded iteration. The replay runs a TDL rule
 for as many updates as a shipped config applies, in closed loop: at update ``t`` it draws one of
-the recorded batches near the same fraction ``t / T`` of the run (so the features age as they did
-in training) and computes that batch's statistics at the *current* temperatures, then takes the
-rule's step with :func:`bdcl_mm.models.losses.functional.tdl_update`.
+the recorded batches near the same fraction of the run (so the features age as they did in
+training; over the final tenth of the updates, where "stopped" is judged, the features stay those
+of the recording's end) and computes that batch's statistics at the *current* temperatures, then
+takes the rule's step with :func:`bdcl_mm.models.losses.functional.tdl_update`.
 
 Every anchor's terms use its own class's temperature, so the per-class sums of a batch are a
 function of that class's temperature alone. :func:`tabulate` evaluates them once per batch on a
@@ -14,6 +15,7 @@ and the replay interpolates the grid in ``log tau``; this makes tens of thousand
 cheap. The 'balance' rule's margins and the 'paper' rule's ``sum (1 - mean_pos_sim)`` do not
 depend on the temperature at all, so for them the replay is exact.
 """
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -22,7 +24,9 @@ import torch
 from torch import Tensor
 
 from bdcl_mm.models.losses import (DEFAULT_TDL_LR, GRADIENT_RULES, BDCLStatistics,
-                                   bdcl_loss_terms, bdcl_statistics, tdl_update)
+                                   bdcl_loss_terms, bdcl_statistics, running_margin_update,
+                                   tdl_update)
+from bdcl_mm.models.losses.bdcl_loss import DEFAULT_MARGIN_MOMENTUM
 
 #: Fraction of the final updates over which "stopped" is judged (two halves compared).
 STOP_WINDOW = 0.10
@@ -118,6 +122,7 @@ def replay(tables: Sequence[BatchTable],
            grid: Tensor,
            feat_dim: int,
            lr: Optional[float] = None,
+           margin_momentum: float = DEFAULT_MARGIN_MOMENTUM,
            tau_init: float = 0.1,
            tau_min: float = 0.03,
            tau_max: float = 1.0,
@@ -125,8 +130,13 @@ def replay(tables: Sequence[BatchTable],
            seed: int = 0) -> Dict[str, List]:
     """Run ``rule`` for ``updates`` steps over the recorded batches; return the trajectory.
 
-    At update ``t`` a batch is drawn uniformly from the recorded ones within the last tenth of
-    the recording before position ``(t + 1) / updates``.
+    The features age over the first ``1 - STOP_WINDOW`` of the updates: at update ``t`` a batch
+    is drawn uniformly from the recorded ones within the last tenth of the recording before
+    position ``(t + 1) / ((1 - STOP_WINDOW) * updates)``. Over the final ``STOP_WINDOW`` of the
+    updates, where "stopped" is judged, the draws come from the recording's last tenth (its most
+    trained features) throughout, so a drift there is the rule's own and not a change of the
+    features or of which few recorded batches happen to be drawn. 'balance' reads running margin
+    estimates with weight ``margin_momentum``, as ``BDCLLoss`` does.
 
     Returns:
         dict: ``updates`` (the update index of every sample), ``taus`` (per sample, C values)
@@ -143,13 +153,19 @@ def replay(tables: Sequence[BatchTable],
     # one BDCLStatistics per batch: only a gradient rule's sums depend on the temperatures
     base = [statistics_at(table, rule, taus, log_grid, feat_dim) for table in tables]
     draws = torch.randint(2**62, (updates, ), generator=generator).tolist()
+    running = (torch.zeros(num_classes), torch.zeros(num_classes))
     for t in range(updates):
-        end = max(1, math.ceil((t + 1) * len(tables) / updates))
+        end = max(1, min(len(tables),
+                         math.ceil((t + 1) * len(tables) / ((1 - STOP_WINDOW) * updates))))
         start = max(0, end - window)
         index = start + draws[t] % (end - start)
         stats = base[index]
         if rule in GRADIENT_RULES:
             stats.tdl_grad_sum = gradient_sum_at(tables[index], rule, taus, log_grid)
+        elif rule == 'balance':
+            running = running_margin_update(*running, stats.margin_sum, stats.margin_count,
+                                            margin_momentum)
+            stats = dataclasses.replace(stats, margin_sum=running[0], margin_count=running[1])
         taus = tdl_update(taus, stats, rule, lr, tau_min, tau_max, tau_init)
         if (t + 1) % every == 0 or t + 1 == updates:
             trace_updates.append(t + 1)
@@ -158,11 +174,12 @@ def replay(tables: Sequence[BatchTable],
 
 
 def settle_report(trace: Dict[str, List], tau_min: float, tau_max: float) -> List[dict]:
-    """Per class: final value, whether it is inside the clamps, its drift and "stopped".
+    """Per class: final value, whether it is inside the clamps, its drift, "stopped", jitter.
 
     Drift is the relative change between the mean temperature over the last half of the final
     ``STOP_WINDOW`` of updates and the mean over the half before; "stopped" means a drift below
     ``STOP_TOLERANCE``. "Inside" means at least 1% (in ``log tau``) away from both clamps.
+    Jitter is the standard deviation of ``log tau`` over the last half of ``STOP_WINDOW``.
     """
     updates = torch.tensor(trace['updates'], dtype=torch.float64)
     taus = torch.tensor(trace['taus'], dtype=torch.float64)
@@ -175,5 +192,7 @@ def settle_report(trace: Dict[str, List], tau_min: float, tau_max: float) -> Lis
         a, b = float(taus[before, c].mean()), float(taus[late, c].mean())
         drift = abs(b - a) / a
         inside = (math.log(final / tau_min) > 0.01) and (math.log(tau_max / final) > 0.01)
-        rows.append(dict(final=final, inside=inside, drift=drift, stopped=drift < STOP_TOLERANCE))
+        jitter = float(taus[late, c].log().std()) if int(late.sum()) > 1 else 0.0
+        rows.append(dict(final=final, inside=inside, drift=drift, stopped=drift < STOP_TOLERANCE,
+                         jitter=jitter))
     return rows

@@ -1,6 +1,7 @@
 """The long-horizon TDL replay: tabulated statistics against direct closed-loop evaluation,
 the settle criteria, and the committed command in its quick mode."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def test_replay_follows_the_closed_loop_rule():
     draws = torch.randint(2**62, (8, ), generator=torch.Generator().manual_seed(0)).tolist()
     taus = torch.full((3, ), 0.1)
     for t in range(8):
-        end = max(1, -(-(t + 1) * 4 // 8))
+        end = max(1, min(4, math.ceil((t + 1) * 4 / (0.9 * 8))))
         start = max(0, end - 1)
         index = start + draws[t] % (end - start)
         b = batches[index]
@@ -66,10 +67,28 @@ def test_replay_follows_the_closed_loop_rule():
     assert len(trace['taus']) == 9 and trace['updates'][-1] == 8
 
 
+def test_replay_holds_the_final_features_where_stopped_is_judged():
+    """Over the last tenth of the updates only the recording's last tenth is drawn: batches whose
+    margins differ make balance move while they are drawn, and stop once only the last one is."""
+    grid = temperature_grid(0.03, 1.0, 9)
+    batches = _batches(10)
+    for i, b in enumerate(batches):  # class 0 separates more and more over the recording
+        b.features[b.labels == 0] = F.one_hot(torch.tensor(0), 8).float() * (1 + i) + \
+            0.1 * b.features[b.labels == 0]
+    tables = [tabulate(b, 3, grid) for b in batches]
+    trace = replay(tables, 'balance', 2000, grid, 8, lr=0.05, margin_momentum=0.05, samples=200)
+    taus = torch.tensor(trace['taus'])
+    updates = torch.tensor(trace['updates'])
+    late = taus[updates >= 1900, 0]
+    assert (late.max() - late.min()) / late.mean() < 1e-3  # one batch, settled: no motion
+    assert taus[:, 0].max() / taus[:, 0].min() > 1.5  # it moved while the features aged
+    assert all(r['stopped'] and r['inside'] for r in settle_report(trace, 0.03, 1.0))
+
+
 def test_settle_report():
     flat = {'updates': list(range(101)), 'taus': [[0.1, 0.03, 0.5 + 0.01 * t] for t in range(101)]}
     rows = settle_report(flat, 0.03, 1.0)
-    assert rows[0] == dict(final=0.1, inside=True, drift=0.0, stopped=True)
+    assert rows[0] == dict(final=0.1, inside=True, drift=0.0, stopped=True, jitter=0.0)
     assert not rows[1]['inside'] and rows[1]['stopped']  # at the clamp
     assert not rows[2]['stopped'] and rows[2]['drift'] > 0.01  # still rising
 

@@ -44,7 +44,8 @@ def test_builds_from_root_registry_and_has_buffers():
     assert isinstance(loss, BDCLLoss) and loss.loss_name == 'loss_bdcl'
     torch.testing.assert_close(loss.temperatures, torch.full((3, ), 0.2))
     state = loss.state_dict()
-    assert set(state) == {'log_tau', 'prototypes', 'prototype_valid'}
+    assert set(state) == {'log_tau', 'margin_running_sum', 'margin_running_count', 'prototypes',
+                          'prototype_valid'}
     assert state['prototypes'].shape == (3, 3) and state['prototype_valid'].dtype == torch.bool
     assert not list(loss.parameters())
 
@@ -78,6 +79,8 @@ def test_all_ignored_gives_connected_zero():
     (dict(tdl_lr=0.0), 'tdl_lr must be a positive'),
     (dict(tdl_lr=-1e-3), 'tdl_lr'),
     (dict(momentum=0.0), 'momentum'),
+    (dict(margin_momentum=0.0), 'margin_momentum'),
+    (dict(margin_momentum=1.5), 'margin_momentum'),
     (dict(momentum=1.5), 'momentum'),
     (dict(num_classes=0), 'num_classes'),
     (dict(feat_dim=2.5), 'feat_dim'),
@@ -197,6 +200,43 @@ def test_update_temperatures_flag_and_class_without_anchors():
         loss.apply_statistics({'tdl_grad_sum': stats.tdl_grad_sum})
     with pytest.raises(ValueError, match='feat_sum'):
         loss.apply_statistics(BDCLStatistics.zeros(3, 5))
+
+
+def test_balance_steps_on_the_running_margins_and_checkpoints_them():
+    """Two updates: the second reads the moving sums of both batches, not its own margins."""
+    from bdcl_mm.models.losses import running_margin_update, tdl_update
+    loss = _build(tdl='balance', tdl_lr=0.1, margin_momentum=0.5, use_prototypes=False)
+    loss.train()
+    labels = torch.arange(12) % 3
+    batches = [(torch.randn(12, 3, generator=torch.Generator().manual_seed(s)) + 2 * torch.eye(3)[
+        labels], labels) for s in (0, 1)]
+    taus, running = torch.full((3, ), 0.1), (torch.zeros(3), torch.zeros(3))
+    for features, labels in batches:
+        loss(features, labels)
+        stats = loss.pop_statistics()
+        running = running_margin_update(*running, stats.margin_sum, stats.margin_count, 0.5)
+        expected = BDCLStatistics.zeros(3, 3)
+        expected.margin_sum, expected.margin_count = running
+        taus = tdl_update(taus, expected, 'balance', 0.1, 0.03, 1.0, 0.1)
+        own = tdl_update(loss.temperatures, stats, 'balance', 0.1, 0.03, 1.0, 0.1)
+        assert loss.apply_statistics(stats)
+    assert not torch.allclose(own, taus)  # the batch's own margins would step elsewhere
+    torch.testing.assert_close(loss.temperatures, taus)
+    torch.testing.assert_close(loss.margin_running_sum, running[0])
+    torch.testing.assert_close(loss.margin_running_count, running[1])
+    restored = _build(tdl='balance', tdl_lr=0.1, margin_momentum=0.5, use_prototypes=False)
+    restored.load_state_dict(loss.state_dict())
+    torch.testing.assert_close(restored.margin_running_sum, running[0])
+
+
+def test_loads_a_state_dict_without_the_running_margins():
+    loss = _build(tdl='balance')
+    old = {k: v for k, v in loss.state_dict().items() if not k.startswith('margin_running')}
+    old['log_tau'] = torch.log(torch.tensor([0.05, 0.1, 0.2]))
+    restored = _build(tdl='balance')
+    restored.load_state_dict(old)  # strict
+    torch.testing.assert_close(restored.temperatures, torch.tensor([0.05, 0.1, 0.2]))
+    assert not restored.margin_running_count.any()
 
 
 def test_hep_first_appearance_then_only_hard_examples_move():

@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bdcl_mm.models.losses.functional import bdcl_loss_terms, bdcl_statistics, tdl_update
+from bdcl_mm.models.losses.functional import (balance_error, bdcl_loss_terms, bdcl_statistics,
+                                              running_margin_update, tdl_update)
 from bdcl_mm.models.losses.statistics import BDCLStatistics
 
 TAU_MIN, TAU_MAX, TAU_INIT = 0.03, 1.0, 0.1
@@ -21,15 +22,17 @@ def imbalanced_clusters(seed=0, counts=(48, 16, 4), dim=16, noise=0.25):
     return features, labels
 
 
-def run_rule(rule, updates, lr, tau0=None, seed=0, batch=None):
+def run_rule(rule, updates, lr, tau0=None, seed=0, batch=None, margin_momentum=1.0):
     """``updates`` TDL steps on the same fixed features: the whole set, or random batches of
-    ``batch`` head/mid items plus the whole tail."""
+    ``batch`` head/mid items plus the whole tail. 'balance' reads running margins with weight
+    ``margin_momentum`` (1: each batch's own), as ``BDCLLoss`` does."""
     features, labels = imbalanced_clusters(seed)
     taus = torch.full((3, ), TAU_INIT) if tau0 is None else torch.tensor(tau0)
     g = torch.Generator().manual_seed(seed + 1)
     tail = (labels == 2).nonzero().squeeze(1)
     rest = (labels != 2).nonzero().squeeze(1)
     history = []
+    running = (torch.zeros(3), torch.zeros(3))
     for _ in range(updates):
         index = torch.arange(len(labels))
         if batch is not None:
@@ -37,6 +40,10 @@ def run_rule(rule, updates, lr, tau0=None, seed=0, batch=None):
         terms = bdcl_loss_terms(features[index], labels[index], taus,
                                 expected_similarity=rule in ('descent', 'ascent'))
         stats = bdcl_statistics(terms, labels[index], None, 3, rule, use_prototypes=False)
+        if rule == 'balance':
+            running = running_margin_update(*running, stats.margin_sum, stats.margin_count,
+                                            margin_momentum)
+            stats.margin_sum, stats.margin_count = running
         taus = tdl_update(taus, stats, rule, lr, TAU_MIN, TAU_MAX, TAU_INIT)
         history.append(taus)
     return torch.stack(history)
@@ -101,3 +108,55 @@ def test_balance_step_is_bounded_by_max_error():
     new = tdl_update(taus, stats, 'balance', 0.01, TAU_MIN, TAU_MAX, 0.1, max_error=2.0)
     # errors +-log(1000)/2 = +-3.45 are clipped to +-2: log tau moves by 0.02 each way
     torch.testing.assert_close(new.log() - taus.log(), torch.tensor([0.02, -0.02]))
+
+
+def test_running_margins_are_the_decayed_anchor_weighted_mean_of_past_batches():
+    g = torch.Generator().manual_seed(0)
+    sums = torch.randn(6, 3, generator=g)
+    counts = torch.randint(0, 5, (6, 3), generator=g).float()
+    counts[:, 2] = torch.tensor([3., 0., 0., 2., 0., 0.])  # absent in most updates
+    m = 0.3
+    running = (torch.zeros(3), torch.zeros(3))
+    for t in range(6):
+        running = running_margin_update(*running, sums[t], counts[t], m)
+        weights = torch.tensor([(1 - m)**(t - k) for k in range(t + 1)])[:, None]
+        expected = (weights * sums[:t + 1]).sum(0) / (weights * counts[:t + 1]).sum(0)
+        seen = counts[:t + 1].sum(0) > 0
+        torch.testing.assert_close((running[0] / running[1])[seen], expected[seen])
+    # an update without anchors of a class leaves its estimate as it was
+    before = running[0] / running[1]
+    after = running_margin_update(*running, torch.zeros(3), torch.zeros(3), m)
+    torch.testing.assert_close(after[0] / after[1], before)
+    # momentum 1 is the update's own mean; non-finite sums change nothing
+    own = running_margin_update(*running, sums[0], counts[0].clamp(min=1), 1.0)
+    torch.testing.assert_close(own[0] / own[1], sums[0] / counts[0].clamp(min=1))
+    bad = running_margin_update(*running, torch.tensor([float('nan'), 0., 0.]), counts[0], m)
+    torch.testing.assert_close(bad[0], running[0])
+    torch.testing.assert_close(bad[1], running[1])
+
+
+def test_running_margins_calm_the_temperatures_on_random_batches():
+    """Far less batch-to-batch jitter than each batch's own margins, and an equilibrium nearer
+    the one of the whole set (a small batch's own margins of a rare class are noisy, and the
+    noise biases ``log margin``)."""
+    own = run_rule('balance', 2400, lr=0.05, batch=12)
+    running = run_rule('balance', 2400, lr=0.05, batch=12, margin_momentum=0.01)
+    jitter_own = own[-1200:].log().std(0)
+    jitter_running = running[-1200:].log().std(0)
+    assert (jitter_running < 0.5 * jitter_own).all(), (jitter_running, jitter_own)
+    margins = class_margins()
+    expected = TAU_INIT * margins / math.exp(margins.log().mean().item())
+    error_own = (own[-1200:].mean(0) / expected).log().abs()
+    error_running = (running[-1200:].mean(0) / expected).log().abs()
+    assert error_running.max() < error_own.max() and error_running.max() < 0.3
+
+
+def test_balance_error_reads_fractional_running_counts_as_means():
+    """Running sums weigh a rare class's anchors by the momentum: a count of 0.002 anchors is a
+    mean like any other, not a count to round up to one."""
+    margin_sum, margin_count = torch.tensor([0.6, 0.9, 0.5]), torch.tensor([1.0, 3.0, 1.0])
+    taus = torch.tensor([0.1, 0.12, 0.08])
+    expected = balance_error(margin_sum, margin_count, taus)
+    for scale in (0.5, 0.01, 2e-3):
+        torch.testing.assert_close(balance_error(scale * margin_sum, scale * margin_count, taus),
+                                   expected)

@@ -5,14 +5,14 @@ importing the maths does not import mmengine.
 """
 from bdcl_mm._lazy import lazy_exports
 from .functional import (GRADIENT_RULES, TDL_RULES, BDCLTerms, balance_error, bdcl_loss,
-                         bdcl_loss_terms, bdcl_statistics, hep_update, tdl_anchor_gradient,
-                         tdl_update)
+                         bdcl_loss_terms, bdcl_statistics, hep_update, running_margin_update,
+                         tdl_anchor_gradient, tdl_update)
 from .statistics import BDCLStatistics
 
 __all__ = [
     'BDCLLoss', 'BDCLStatistics', 'BDCLTerms', 'DEFAULT_TDL_LR', 'GRADIENT_RULES', 'TDL_RULES',
     'balance_error', 'bdcl_loss', 'bdcl_loss_terms', 'bdcl_statistics', 'hep_update',
-    'tdl_anchor_gradient', 'tdl_update'
+    'running_margin_update', 'tdl_anchor_gradient', 'tdl_update'
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, {

@@ -1,4 +1,5 @@
 """``BDCLLoss``: the registered module around :mod:`bdcl_mm.models.losses.functional`."""
+import dataclasses
 import math
 import warnings
 from typing import Optional
@@ -7,11 +8,14 @@ import torch
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
-from .functional import TDL_RULES, bdcl_loss_terms, bdcl_statistics, hep_update, tdl_update
+from .functional import (TDL_RULES, bdcl_loss_terms, bdcl_statistics, hep_update,
+                         running_margin_update, tdl_update)
 from .statistics import BDCLStatistics
 
 #: ``tdl_lr`` when none is given: 1/time constant for 'balance', a step in tau otherwise.
 DEFAULT_TDL_LR = {'balance': 1e-2, 'paper': 3e-6, 'descent': 3e-6, 'ascent': 3e-6, 'none': 3e-6}
+#: Weight of each update's margins in the running estimate that 'balance' reads.
+DEFAULT_MARGIN_MOMENTUM = 1e-2
 
 
 @MODELS.register_module()
@@ -25,7 +29,8 @@ class BDCLLoss(nn.Module):
 
     averaged over anchors with at least one positive (see :func:`functional.bdcl_loss`).
 
-    State (buffers, so checkpoints carry it): ``log_tau (C,)``, ``prototypes (C, D)`` and
+    State (buffers, so checkpoints carry it): ``log_tau (C,)``, ``margin_running_sum (C,)`` and
+    ``margin_running_count (C,)`` (the margin estimate of 'balance'), ``prototypes (C, D)`` and
     ``prototype_valid (C,)``. The loss never changes its own state: in training mode ``forward``
     only accumulates detached per-class sums, and ``BDCLHook`` pops them after each iteration,
     sums them over ranks and calls :meth:`apply_statistics`.
@@ -40,7 +45,9 @@ class BDCLLoss(nn.Module):
       penalty across classes is BDCL's stated purpose for TDL), keeping the geometric mean of
       the temperatures at ``tau_init``. Interior equilibrium with ``tau_c`` proportional to
       the class's margin, so poorly separated classes end colder; time constant ``1/tdl_lr``
-      updates.
+      updates. The margins are running estimates (moving sums with weight
+      ``margin_momentum``, :func:`functional.running_margin_update`), so the temperatures
+      follow the features rather than each batch's sampling noise.
     * ``'paper'``: descent on the gradient stated in the paper, ``mean_{p} (1 - z_i.z_p) /
       tau_c^2``. It is never negative, so it only lowers temperatures (down to ``tau_min``).
     * ``'descent'`` / ``'ascent'``: descent / ascent on the exact ``dL(i)/dtau`` (computed
@@ -71,6 +78,9 @@ class BDCLLoss(nn.Module):
             updates; for the gradient rules the step in ``tau``. None: ``DEFAULT_TDL_LR[tdl]``
             (1e-2 for 'balance', 3e-6 for the others, the order a plain-PyTorch trial found
             usable for the stated gradient, which is about ``(1 - s) / tau^2``).
+        margin_momentum (float): weight of each update's margins in the running margin
+            estimate of 'balance', in (0, 1]; ``1/margin_momentum`` updates is its memory, and 1
+            uses each update's own margins. Defaults to ``DEFAULT_MARGIN_MOMENTUM``.
         use_prototypes (bool): enable HEP. Defaults to True.
         momentum (float): HEP EMA weight of the new batch, in (0, 1]. Defaults to 0.1.
         ignore_index (int | None): label of items to drop; None drops none (for label sets
@@ -92,6 +102,7 @@ class BDCLLoss(nn.Module):
                  tau_min: float = 0.03,
                  tau_max: float = 1.0,
                  tdl_lr: Optional[float] = None,
+                 margin_momentum: float = DEFAULT_MARGIN_MOMENTUM,
                  use_prototypes: bool = True,
                  momentum: float = 0.1,
                  ignore_index: Optional[int] = 255,
@@ -114,6 +125,9 @@ class BDCLLoss(nn.Module):
             tdl_lr = DEFAULT_TDL_LR[tdl]
         if not (math.isfinite(tdl_lr) and tdl_lr > 0):
             raise ValueError(f'tdl_lr must be a positive finite number, got {tdl_lr}')
+        if not 0 < margin_momentum <= 1:
+            raise ValueError(f'margin_momentum must lie in (0, 1] (the weight of the new '
+                             f'margins), got {margin_momentum}')
         if not 0 < momentum <= 1:
             raise ValueError(f'momentum must lie in (0, 1] (the weight of the new batch), '
                              f'got {momentum}')
@@ -134,6 +148,7 @@ class BDCLLoss(nn.Module):
         self.tau_min = float(tau_min)
         self.tau_max = float(tau_max)
         self.tdl_lr = float(tdl_lr)
+        self.margin_momentum = float(margin_momentum)
         self.tau_init = float(tau_init)
         self.use_prototypes = bool(use_prototypes)
         self.momentum = float(momentum)
@@ -142,11 +157,20 @@ class BDCLLoss(nn.Module):
         self._loss_name = loss_name
         self.chunk_size = chunk_size
         self.register_buffer('log_tau', torch.full((num_classes, ), math.log(tau_init)))
+        self.register_buffer('margin_running_sum', torch.zeros(num_classes))
+        self.register_buffer('margin_running_count', torch.zeros(num_classes))
         self.register_buffer('prototypes', torch.zeros(num_classes, feat_dim))
         self.register_buffer('prototype_valid', torch.zeros(num_classes, dtype=torch.bool))
         self._statistics: Optional[BDCLStatistics] = None
         self.statistics_consumer_attached = False
         self._warned_unconsumed = False
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the running margin estimate existed start it from zeros
+        for name in ('margin_running_sum', 'margin_running_count'):
+            if prefix + 'log_tau' in state_dict and prefix + name not in state_dict:
+                state_dict[prefix + name] = torch.zeros_like(getattr(self, name))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def loss_name(self) -> str:
@@ -166,6 +190,7 @@ class BDCLLoss(nn.Module):
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, feat_dim={self.feat_dim}, tdl={self.tdl!r}, '
                 f'tau=[{self.tau_min}, {self.tau_max}], tdl_lr={self.tdl_lr}, '
+                f'margin_momentum={self.margin_momentum}, '
                 f'use_prototypes={self.use_prototypes}, momentum={self.momentum}, '
                 f'loss_weight={self.loss_weight}, chunk_size={self.chunk_size}')
 
@@ -300,6 +325,13 @@ class BDCLLoss(nn.Module):
             return False
         stats = stats.to(self.log_tau.device)
         if update_temperatures and self.tdl != 'none':
+            if self.tdl == 'balance':
+                running = running_margin_update(self.margin_running_sum,
+                                                self.margin_running_count, stats.margin_sum,
+                                                stats.margin_count, self.margin_momentum)
+                self.margin_running_sum.copy_(running[0])
+                self.margin_running_count.copy_(running[1])
+                stats = dataclasses.replace(stats, margin_sum=running[0], margin_count=running[1])
             tau = tdl_update(self.temperatures, stats, self.tdl, self.tdl_lr, self.tau_min,
                              self.tau_max, self.tau_init)
             self.log_tau.copy_(tau.log())

@@ -439,17 +439,50 @@ def balance_error(margin_sum: Tensor, margin_count: Tensor, temperatures: Tensor
 
     Args:
         margin_sum (Tensor): ``(C,)`` summed per-anchor margins.
-        margin_count (Tensor): ``(C,)`` anchors summed.
+        margin_count (Tensor): ``(C,)`` anchors summed (any positive weight: the running
+            sums of :func:`running_margin_update` are fractional).
         temperatures (Tensor): ``(C,)`` current temperatures.
         min_margin (float): floor of the margin (a class not separated yet counts as this).
     """
-    margin = (margin_sum.float() / margin_count.float().clamp(min=1.0)).clamp(min=min_margin)
-    log_gap = margin.log() - temperatures.float().log()
+    margin_count = margin_count.float()
     present = margin_count > 0
+    tiny = torch.finfo(torch.float32).tiny
+    margin = (margin_sum.float() / margin_count.clamp(min=tiny)).clamp(min=min_margin)
+    log_gap = margin.log() - temperatures.float().log()
     if not bool(present.any()):
         return torch.zeros_like(log_gap)
     centre = log_gap[present].mean()
     return torch.where(present, log_gap - centre, torch.zeros_like(log_gap))
+
+
+def running_margin_update(running_sum: Tensor, running_count: Tensor, margin_sum: Tensor,
+                          margin_count: Tensor, momentum: float) -> Tuple[Tensor, Tensor]:
+    """Exponential moving sums of the per-class margins that the 'balance' rule reads.
+
+    ``S_c <- (1 - m) S_c + m margin_sum_c`` and ``n_c <- (1 - m) n_c + m margin_count_c``
+    (``m = momentum``). The estimate ``S_c / n_c`` is the anchor-weighted mean margin of the
+    recent batches, each batch weighted by ``(1 - m)^age`` times its anchor count, so a batch
+    with few anchors of a class moves that class's estimate little, a batch without any leaves
+    it as it was, and starting from zeros gives no bias (the first estimate is the first batch's
+    mean). ``m = 1`` uses each batch's own margins. Sums that are not finite change nothing.
+
+    Args:
+        running_sum (Tensor): ``(C,)`` current ``S``.
+        running_count (Tensor): ``(C,)`` current ``n``.
+        margin_sum (Tensor): ``(C,)`` this update's summed per-anchor margins.
+        margin_count (Tensor): ``(C,)`` this update's anchors.
+        momentum (float): ``m`` in (0, 1], the weight of the new statistics.
+
+    Returns:
+        tuple[Tensor, Tensor]: the new ``(C,)`` float32 ``S`` and ``n``.
+    """
+    running_sum, running_count = running_sum.float(), running_count.float()
+    margin_sum = margin_sum.to(running_sum.device).float()
+    margin_count = margin_count.to(running_sum.device).float()
+    if not bool(torch.isfinite(margin_sum).all() and torch.isfinite(margin_count).all()):
+        return running_sum, running_count
+    keep = 1.0 - momentum
+    return keep * running_sum + momentum * margin_sum, keep * running_count + momentum * margin_count
 
 
 def tdl_update(temperatures: Tensor,
@@ -473,6 +506,9 @@ def tdl_update(temperatures: Tensor,
       alike. With the mean shift, each step shrinks the distance (in ``log tau``) to that
       point by exactly the factor ``1 - lr`` for fixed margins: a perturbed temperature
       returns, and the time constant is ``1 / lr`` updates whatever the schedule length.
+      ``stats.margin_sum / stats.margin_count`` is the margin estimate; ``BDCLLoss`` passes
+      its running sums (:func:`running_margin_update`), so batch-to-batch sampling noise of
+      the margins does not move the temperatures.
     * ``'paper'`` (descent on the stated gradient ``g_c >= 0``): ``tau_c <- tau_c - lr g_c``.
       ``g_c`` is never negative, so the only fixed point is ``tau_min``.
     * ``'descent'``: ``tau_c <- tau_c - lr g_c`` with the exact ``dL/dtau_c``. On fixed
