@@ -1,6 +1,6 @@
 # Ablation: BDCL without Hard Example Prototypes (TDL on); everything else as
-# configs/bdcl/hrnet_ocr_tui.py.
-_base_ = ['../bdcl/hrnet_ocr_tui.py']
+# configs/bdcl/bdcl_ocrnet_hr48_80k_tui-512x512.py.
+_base_ = ['../bdcl/bdcl_ocrnet_hr48_80k_tui-512x512.py']
 
 # Only the contrastive loss's switches change; the cascade is rebuilt from the base's two heads
 # (mmengine replaces lists whole, so the list is restated from the base's own entries).

@@ -1,36 +1,11 @@
 # Baseline: HRNetV2-W48 + OCR with mmseg's (sigmoid) focal loss on the OCR head (gamma 2,
 # alpha 0.5); the FCN aux head keeps CE x 0.4.
-_base_ = ['../_base_/ocrnet_hr48_tui.py']
+_base_ = ['./ocrnet_hr48_80k_tui-512x512.py']
 
-num_classes = 3
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-# mmengine replaces lists wholesale: both heads of the cascade are restated.
+# mmengine replaces lists whole: the base's two heads, only the OCR head's loss changed.
 model = dict(decode_head=[
-    dict(
-        type='FCNHead',
-        in_channels=[48, 96, 192, 384],
-        channels=sum([48, 96, 192, 384]),
-        in_index=(0, 1, 2, 3),
-        input_transform='resize_concat',
-        kernel_size=1,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=-1,
-        num_classes=num_classes,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    dict(
-        type='OCRHead',
-        in_channels=[48, 96, 192, 384],
-        channels=512,
-        ocr_channels=256,
-        in_index=(0, 1, 2, 3),
-        input_transform='resize_concat',
-        dropout_ratio=-1,
-        num_classes=num_classes,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(
-            type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.5, loss_weight=1.0)),
+    _base_.model.decode_head[0],
+    dict(_base_.model.decode_head[1],
+         loss_decode=dict(
+             type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.5, loss_weight=1.0)),
 ])

@@ -1,7 +1,7 @@
 # BDCL stage 2 (classifier re-training, cRT) on Hyper-Kvasir (recipe:
 # ../_base_/recipes/resnet50_crt_stage2.py), class-balanced sampling (num_samples_cls=4).
-#   python tools/train.py configs/bdcl/resnet50_hyper_kvasir_stage2_crt.py \
-#       --cfg-options load_from=work_dirs/resnet50_hyper_kvasir_stage1_bdcl/epoch_100.pth
+#   python tools/train.py configs/bdcl/bdcl_resnet50_stage2-crt-30e_hyper-kvasir-224.py \
+#       --cfg-options load_from=work_dirs/bdcl_resnet50_stage1-100e_hyper-kvasir-224/epoch_100.pth
 _base_ = [
     '../_base_/recipes/resnet50_crt_stage2.py',
     '../_base_/datasets/hyper_kvasir.py',

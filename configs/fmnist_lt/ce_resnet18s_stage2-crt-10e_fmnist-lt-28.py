@@ -1,4 +1,4 @@
 # Fashion-MNIST-LT, CE + cRT stage 2:
-#   python tools/train.py configs/fmnist_lt/resnet18s_fmnist_lt_ce_crt_stage2.py \
-#       --cfg-options load_from=work_dirs/resnet18s_fmnist_lt_ce/epoch_200.pth
-_base_ = ['./resnet18s_fmnist_lt_stage2_crt.py']
+#   python tools/train.py configs/fmnist_lt/ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py \
+#       --cfg-options load_from=work_dirs/ce_resnet18s_200e_fmnist-lt-28/epoch_200.pth
+_base_ = ['./crt_resnet18s_stage2-10e_fmnist-lt-28.py']

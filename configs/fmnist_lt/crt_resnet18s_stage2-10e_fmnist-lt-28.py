@@ -1,8 +1,8 @@
 # Fashion-MNIST-LT, stage 2 (cRT) for any stage 1 (BDCL, SCL, ablations, CE): frozen backbone
 # (weights and BN statistics), fresh CRTClsHead, CE with class-balanced sampling (4 per class).
-#   python tools/train.py configs/fmnist_lt/resnet18s_fmnist_lt_stage2_crt.py \
-#       --cfg-options load_from=work_dirs/resnet18s_fmnist_lt_stage1_bdcl/epoch_200.pth
-_base_ = ['./resnet18s_fmnist_lt_ce.py']
+#   python tools/train.py configs/fmnist_lt/crt_resnet18s_stage2-10e_fmnist-lt-28.py \
+#       --cfg-options load_from=work_dirs/bdcl_resnet18s_stage1-200e_fmnist-lt-28/epoch_200.pth
+_base_ = ['./ce_resnet18s_200e_fmnist-lt-28.py']
 
 max_epochs = 10
 
