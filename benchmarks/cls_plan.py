@@ -5,6 +5,7 @@ BDCL variant) and, for the ``+ cRT`` methods, a stage-2 run that re-trains the c
 class-balanced sampling on the frozen stage-1 backbone. Methods that share a stage 1 (CE and
 CE + cRT) share its run.
 """
+import functools
 import inspect
 import json
 import os.path as osp
@@ -18,20 +19,21 @@ GRADIENT_RULES = ('paper', 'descent', 'ascent')
 
 CFG_DIR = repo_path('configs', 'fmnist_lt')
 
-#: stage-1 key -> config; ``tdl`` is the temperature rule of the BDCL loss (None: no BDCL loss).
-STAGE1: Dict[str, dict] = {
-    'ce': dict(config='resnet18s_fmnist_lt_ce.py', tdl=None),
-    'scl': dict(config='resnet18s_fmnist_lt_stage1_scl.py', tdl='none'),
-    'bdcl': dict(config='resnet18s_fmnist_lt_stage1_bdcl.py', tdl='paper'),
-    'bdcl_descent': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_descent.py', tdl='descent'),
-    'bdcl_ascent': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_ascent.py', tdl='ascent'),
-    'bdcl_balance': dict(config='resnet18s_fmnist_lt_stage1_bdcl_tdl_balance.py', tdl='balance'),
-    'bdcl_wo_tdl': dict(config='resnet18s_fmnist_lt_stage1_bdcl_wo_tdl.py', tdl='none'),
-    'bdcl_wo_hep': dict(config='resnet18s_fmnist_lt_stage1_bdcl_wo_hep.py', tdl='paper'),
+#: stage-1 key -> its config; the method's switches (the BDCL loss's ``tdl``,
+#: ``use_prototypes``) are the config's own (:func:`stage1_tdl` reads the rule from it).
+STAGE1: Dict[str, str] = {
+    'ce': 'ce_resnet18s_200e_fmnist-lt-28.py',
+    'scl': 'scl_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bdcl': 'bdcl-tdl-paper_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bdcl_descent': 'bdcl-tdl-descent_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bdcl_ascent': 'bdcl-tdl-ascent_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bdcl_balance': 'bdcl_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bdcl_wo_tdl': 'bdcl-wo-tdl_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bdcl_wo_hep': 'bdcl-wo-hep_resnet18s_stage1-200e_fmnist-lt-28.py',
 }
 STAGE2_CONFIGS = {
-    'ce': 'resnet18s_fmnist_lt_ce_crt_stage2.py',
-    'default': 'resnet18s_fmnist_lt_stage2_crt.py',
+    'ce': 'ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
+    'default': 'crt_resnet18s_stage2-10e_fmnist-lt-28.py',
 }
 
 
@@ -157,7 +159,19 @@ def data_root(data_dir: str, order: str, settings: Settings) -> str:
 
 
 def stage1_config(key: str) -> str:
-    return osp.join(CFG_DIR, STAGE1[key]['config'])
+    return osp.join(CFG_DIR, STAGE1[key])
+
+
+@functools.lru_cache(maxsize=None)
+def stage1_tdl(key: str) -> Optional[str]:
+    """The temperature rule of stage 1 ``key``, read from its config: the BDCL loss's ``tdl``
+    (BDCLLoss's default where the config leaves it out); None for a stage 1 without one (CE)."""
+    from mmengine.config import Config
+    head = Config.fromfile(stage1_config(key), import_custom_modules=False).model.head
+    loss = head.get('loss_contrast')
+    if loss is None:
+        return None
+    return loss.get('tdl', bdcl_loss_default('tdl'))
 
 
 def stage2_config(stage1_key: str) -> str:

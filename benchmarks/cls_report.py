@@ -109,8 +109,9 @@ def temperature_summary(stage1: List[dict]) -> Dict[str, Dict[str, dict]]:
     """``{order: {rule: {...}}}``: final temperature per class against the training count."""
     out: Dict[str, Dict[str, dict]] = {}
     for order in plan.ORDERS:
-        for key, spec in plan.STAGE1.items():
-            if spec['tdl'] in (None, 'none') or key == 'bdcl_wo_hep':
+        for key in plan.STAGE1:
+            tdl = plan.stage1_tdl(key)
+            if tdl in (None, 'none') or key == 'bdcl_wo_hep':
                 continue
             runs = [r for r in stage1 if r['order'] == order and r['key'] == key
                     and r.get('temperatures')]
@@ -124,7 +125,7 @@ def temperature_summary(stage1: List[dict]) -> Dict[str, Dict[str, dict]]:
             rhos = [spearman(counts, t) for t in taus]
             head_tau = [sum(t[c] for c in head) / len(head) for t in taus]
             tail_tau = [sum(t[c] for c in tail) / len(tail) for t in taus]
-            out.setdefault(order, {})[spec['tdl']] = {
+            out.setdefault(order, {})[tdl] = {
                 'stage1': key,
                 'seeds': [r['seed'] for r in runs],
                 'classes': read_json_classes(runs[0]),

@@ -121,11 +121,11 @@ def run_stage1(key: str, order: str, seed: int, settings: plan.Settings, paths: 
         'default_hooks.checkpoint.interval': settings.epochs_stage1,
         'default_hooks.logger.interval': 5,
     })
-    options.update(settings.loss_options(plan.STAGE1[key]['tdl']))
+    options.update(settings.loss_options(plan.stage1_tdl(key)))
     run = _train(plan.stage1_config(key), work_dir, options, device)
     checkpoint = last_checkpoint(work_dir)
     result = dict(kind='stage1', key=key, order=order, seed=seed, settings=settings.as_dict(),
-                  settings_key=settings.key(), tdl=plan.STAGE1[key]['tdl'],
+                  settings_key=settings.key(), tdl=plan.stage1_tdl(key),
                   config=rel(plan.stage1_config(key)), command=run['command'],
                   wall_s=run['wall_s'], work_dir=rel(work_dir), checkpoint=rel(checkpoint),
                   metrics=final_metrics(run['records']), curves=curves(run['records']),

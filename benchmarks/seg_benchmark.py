@@ -5,10 +5,13 @@
     python benchmarks/seg_benchmark.py --aggregate-only
     python benchmarks/seg_benchmark.py --quick --work-dir /tmp/s --results-dir /tmp/s/results
 
-Model: HRNetV2-W18-small + OCR at 128x128 (``configs/demo/bdcl_hr18s_tui_demo.py``, BDCL head);
-the CE baseline is ``benchmarks/configs/seg_ocr_ce_hr18s_tui_bench.py`` (the host OCRHead, same
-everything else); SCL and the ablations are the BDCL config with ``--cfg-options`` on its
-contrastive loss. Data: ``tools/dataset_converters/thyroid_us_synth.py`` (synthetic, labelled so).
+Model: HRNetV2-W18-small + OCR at 128x128 with the BDCL head
+(``configs/demo/bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py``); the CE baseline is
+``benchmarks/configs/seg_ocr_ce_hr18s_tui_bench.py`` (the host OCRHead, same everything else).
+Every other method names its full-size config (``configs/bdcl/``, ``configs/baselines/``), and
+the run gives the demo model that config's contrast switches (``SWITCHES`` of its BDCL head, read
+from the config: :func:`method_switches`).
+Data: ``tools/dataset_converters/thyroid_us_synth.py`` (synthetic, labelled so).
 Per-class IoU / Dice come from the per-class table mmseg's IoUMetric writes to the run's log.
 One result JSON per run (``RESULTS/runs/seg/<method>_seed<s>.json``); finished runs are skipped;
 the aggregate is ``RESULTS/seg_results.{json,md}``.
@@ -30,24 +33,33 @@ from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E4
                                repo_path, run_logged, shell_command, tail, train_command,
                                write_json, write_text)
 
-BDCL_CFG = repo_path('configs', 'demo', 'bdcl_hr18s_tui_demo.py')
+BDCL_CFG = repo_path('configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
 CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
-LOSS = 'model.decode_head.1.loss_contrast.'
+HEAD = 'model.decode_head.1.'
+LOSS = HEAD + 'loss_contrast.'
+#: What a method's config switches on its BDCL head: head arguments and ``loss_contrast.*``.
+SWITCHES = ('scope', 'loss_contrast.tdl', 'loss_contrast.use_prototypes')
+
+
+def _full_size(folder: str, name: str) -> str:
+    return repo_path('configs', folder, name + '_ocrnet_hr48_80k_tui-512x512.py')
+
+
+#: method -> label, the config trained, and the full-size config its switches come from.
 METHODS: Dict[str, dict] = {
-    'ce': dict(label='OCR + CE', config=CE_CFG, options={}),
+    'ce': dict(label='OCR + CE', config=CE_CFG, switches_from=None),
     'scl': dict(label='OCR + SCL', config=BDCL_CFG,
-                options={LOSS + 'tdl': 'none', LOSS + 'use_prototypes': False}),
+                switches_from=_full_size('baselines', 'scl')),
     'bdcl': dict(label='OCR + BDCL (TDL balance, default)', config=BDCL_CFG,
-                 options={LOSS + 'tdl': 'balance'}),
+                 switches_from=_full_size('bdcl', 'bdcl')),
     'bdcl_paper': dict(label='OCR + BDCL (TDL paper)', config=BDCL_CFG,
-                       options={LOSS + 'tdl': 'paper'}),
+                       switches_from=_full_size('baselines', 'bdcl-tdl-paper')),
     'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
-                        options={LOSS + 'tdl': 'none'}),
+                        switches_from=_full_size('baselines', 'bdcl-wo-tdl')),
     'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
-                        options={LOSS + 'tdl': 'balance', LOSS + 'use_prototypes': False}),
+                        switches_from=_full_size('baselines', 'bdcl-wo-hep')),
     'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
-                       config=BDCL_CFG, options={LOSS + 'tdl': 'balance',
-                                                 'model.decode_head.1.scope': 'image'}),
+                       config=BDCL_CFG, switches_from=_full_size('baselines', 'bdcl-scope-image')),
 }
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')
@@ -56,6 +68,27 @@ CLASSES = ('background', 'benign', 'malignant')
 
 class RunFailed(RuntimeError):
     """A run exited with an error."""
+
+
+def method_switches(method: str) -> Dict[str, object]:
+    """``--cfg-options`` giving the trained model the contrast switches of ``method``'s
+    full-size config: each of ``SWITCHES`` that its BDCL head (``decode_head[1]``) sets.
+
+    Empty for a method without a BDCL head (CE)."""
+    from mmengine.config import Config
+    source = METHODS[method]['switches_from']
+    if source is None:
+        return {}
+    head = Config.fromfile(source, import_custom_modules=False).model.decode_head[1]
+    options: Dict[str, object] = {}
+    for name in SWITCHES:
+        *parents, leaf = name.split('.')
+        owner = head
+        for part in parents:
+            owner = owner.get(part, {})
+        if leaf in owner:
+            options[HEAD + name] = owner[leaf]
+    return options
 
 
 @dataclass
@@ -129,8 +162,9 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
         'default_hooks.logger.interval': max(1, min(25, s.iters // 4)),
     })
     if spec['config'] == BDCL_CFG:
-        options['model.decode_head.1.contrast_warmup_iters'] = s.warmup
-    options.update(spec['options'])
+        options[HEAD + 'contrast_warmup_iters'] = s.warmup
+    switches = method_switches(method)
+    options.update(switches)
     work_dir = osp.join(paths['work'], f'seed{seed}', method)
     if osp.isdir(work_dir):
         shutil.rmtree(work_dir)
@@ -152,7 +186,7 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
                   curves={'iter': [r.get('iter', r.get('step')) for r in train],
                           'loss': [r['loss'] for r in train]})
     hook_json = osp.join(work_dir, 'bdcl_temperatures.json')
-    if osp.isfile(hook_json) and spec['options'].get(LOSS + 'tdl') != 'none':
+    if osp.isfile(hook_json) and switches.get(LOSS + 'tdl') != 'none':
         result['temperature_history'] = read_json(hook_json)
         shutil.copyfile(osp.join(work_dir, 'bdcl_temperatures.png'),
                         osp.join(paths['results'], 'figures',

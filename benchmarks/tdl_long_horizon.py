@@ -6,13 +6,15 @@
 Recordings (``benchmarks/tdl_replay.py``): the inputs of ``BDCLLoss`` in two real CPU training
 runs with the default rule, kept under ``--work-dir``:
 
-* ``seg``: the synthetic thyroid-ultrasound BDCL model (``configs/demo/bdcl_hr18s_tui_demo.py``)
-  with the pixel sampling of ``configs/bdcl/hrnet_ocr_tui.py`` (100 pixels per image and class,
-  at most 1024, 256-d projection);
+* ``seg``: the synthetic thyroid-ultrasound BDCL model
+  (``configs/demo/bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py``) with the pixel sampling and
+  projection of ``configs/bdcl/bdcl_ocrnet_hr48_80k_tui-512x512.py`` (read from it: 100 pixels
+  per image and class, at most 1024, 256-d projection);
 * ``cls``: the Fashion-MNIST-LT (hard tail) BDCL stage 1 of the classification benchmark.
 
 Settings (update count = what the shipped config applies): HRNet-OCR TUI replays ``seg`` for
-``max_iters - contrast_warmup_iters`` of ``configs/bdcl/hrnet_ocr_tui.py``; ISIC2019 and
+``max_iters - contrast_warmup_iters`` of ``configs/bdcl/bdcl_ocrnet_hr48_80k_tui-512x512.py``
+(the config of ``configs/bdcl/hrnet_ocr_tui.py``); ISIC2019 and
 Hyper-Kvasir stage 1 replay ``cls`` for ``ceil(train images / batch) * max_epochs`` of their
 configs (train images: 80% of 25,331 and of 10,662). Writes ``RESULTS/tdl_long_horizon.{md,json}``
 and ``RESULTS/figures/tdl_long_horizon.png``.
@@ -35,11 +37,15 @@ from benchmarks.common import (RESULTS_DIR, markdown_table, new_figure, rel,  # 
 RULES = ('balance', 'paper', 'descent', 'ascent')
 #: Weights of the new margins in the running estimate of 'balance' compared (1: none).
 MARGIN_MOMENTA = (1.0, 0.1, 0.01, 0.001)
-SEG_CFG = repo_path('configs', 'demo', 'bdcl_hr18s_tui_demo.py')
-TUI_CFG = repo_path('configs', 'bdcl', 'hrnet_ocr_tui.py')
+SEG_CFG = repo_path('configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
+TUI_CFG = repo_path('configs', 'bdcl', 'bdcl_ocrnet_hr48_80k_tui-512x512.py')
+#: The BDCL head arguments of ``TUI_CFG`` the segmentation recording uses.
+TUI_SAMPLING = ('max_views', 'max_samples', 'proj_channels')
 CLS_CFGS = {
-    'isic2019': (repo_path('configs', 'bdcl', 'resnet50_isic2019_stage1_bdcl.py'), 25331),
-    'hyper_kvasir': (repo_path('configs', 'bdcl', 'resnet50_hyper_kvasir_stage1_bdcl.py'), 10662),
+    'isic2019': (repo_path('configs', 'bdcl', 'bdcl_resnet50_stage1-100e_isic2019-224.py'),
+                 25331),
+    'hyper_kvasir': (repo_path('configs', 'bdcl', 'bdcl_resnet50_stage1-100e_hyper-kvasir-224.py'),
+                     10662),
 }
 #: The segmentation recording: iterations, and the warm-up before the contrast switches on.
 SEG_RECORD_ITERS, SEG_RECORD_WARMUP = 400, 40
@@ -63,6 +69,7 @@ def shipped_update_counts() -> Dict[str, int]:
 def record(kind: str, out: str, work_dir: str, quick: bool) -> None:
     """Train once with the default rule and save what every recorded forward gave BDCLLoss."""
     import torch
+    from mmengine.config import Config
     from mmengine.logging import MessageHub
 
     from bdcl_mm.engine.hooks import find_bdcl_losses
@@ -85,9 +92,10 @@ def record(kind: str, out: str, work_dir: str, quick: bool) -> None:
             'randomness.seed': 0, 'train_dataloader.batch_size': s.batch,
             'train_cfg.max_iters': s.iters, 'train_cfg.val_interval': s.iters + 1,
             'param_scheduler.0.end': s.iters, 'default_hooks.checkpoint.interval': s.iters + 1,
-            head + 'contrast_warmup_iters': s.warmup, head + 'max_views': 100,
-            head + 'max_samples': 1024, head + 'proj_channels': 256,
+            head + 'contrast_warmup_iters': s.warmup,
         })
+        tui_head = Config.fromfile(TUI_CFG, import_custom_modules=False).model.decode_head[1]
+        options.update({head + name: tui_head[name] for name in TUI_SAMPLING})
         config, start, every = SEG_CFG, s.warmup, 1
     else:
         s = Settings(epochs_stage1=1, n_max=40) if quick else Settings()
@@ -100,8 +108,7 @@ def record(kind: str, out: str, work_dir: str, quick: bool) -> None:
             'train_dataloader.batch_size': s.batch_stage1,
             'default_hooks.checkpoint.interval': s.epochs_stage1 + 1,
         })
-        config, start, every = stage1_config('bdcl'), 0, 1
-        options['model.head.loss_contrast.tdl'] = 'balance'
+        config, start, every = stage1_config('bdcl_balance'), 0, 1
     cfg = load_config(config, options)
     cfg.work_dir = osp.join(work_dir, f'record_{kind}')
     prepare_environment(cfg)

@@ -3,8 +3,8 @@
 1. writes ``data/TUI_demo`` (160 train / 40 val images, 128x128, seed 0) unless it already exists;
    an existing but incomplete set (say, from an interrupted older run) stops the demo with the
    command that regenerates it;
-2. trains ``configs/demo/bdcl_hr18s_tui_demo.py`` (HRNetV2-W18-small + OCR with the BDCL head, from
-   scratch) with ``tools/train.py``;
+2. trains ``configs/demo/bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py`` (HRNetV2-W18-small + OCR
+   with the BDCL head, from scratch) with ``tools/train.py``;
 3. evaluates the last checkpoint with ``tools/test.py`` and prints per-class IoU / Dice and mIoU.
 
     python tools/demo.py [--data-root data/TUI_demo] [--work-dir work_dirs/demo] [--iters N]
@@ -24,7 +24,7 @@ from typing import List
 from bdcl_mm.datasets.synthetic_us import incomplete_reason
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_hr18s_tui_demo.py')
+CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
 GENERATOR = osp.join(ROOT, 'tools', 'dataset_converters', 'thyroid_us_synth.py')
 
 

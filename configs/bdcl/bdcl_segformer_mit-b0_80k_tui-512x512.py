@@ -8,27 +8,18 @@
 # model.backbone.init_cfg=None to train from scratch).
 _base_ = [
     'mmseg::_base_/models/segformer_mit-b0.py', '../_base_/datasets/tui_512x512.py',
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py'
+    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py',
+    '../_base_/bdcl_decode_head.py'
 ]
-custom_imports = dict(imports=['bdcl_mm.seg'], allow_failed_imports=False)
 
-num_classes = 3
-crop_size = (512, 512)
 checkpoint = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth'  # noqa
+
+# The BDCL head settings: ../_base_/bdcl_decode_head.py.
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=checkpoint)),
     decode_head=dict(
-        type='BDCLDecodeHead',
-        host_type='SegformerHead',
-        num_classes=num_classes,
-        features='pre_logits',  # the input of the head's classifier (conv_seg)
-        proj_channels=256,
-        max_views=100,
-        max_samples=1024,
-        scope='batch',  # 'image' is the paper's per-image contrast (docs/contrast_scope.md)
-        contrast_warmup_iters=4000,
-        loss_contrast=dict(type='BDCLLoss', loss_weight=0.1)))
+        _base_.bdcl_decode_head, host_type='SegformerHead', num_classes=_base_.num_classes))
 
 optim_wrapper = dict(
     _delete_=True,
@@ -43,9 +34,4 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
     dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=80000, by_epoch=False),
-]
-
-custom_hooks = [
-    dict(type='BDCLHook', log_interval=500),
-    dict(type='SegNumClassesCheckHook'),
 ]

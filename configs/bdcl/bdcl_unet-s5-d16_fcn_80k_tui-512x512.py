@@ -6,29 +6,13 @@
 # `host_type` names the host head (README, "Add BDCL to your model").
 _base_ = [
     'mmseg::_base_/models/fcn_unet_s5-d16.py', '../_base_/datasets/tui_512x512.py',
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py'
+    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py',
+    '../_base_/bdcl_decode_head.py'
 ]
-custom_imports = dict(imports=['bdcl_mm.seg'], allow_failed_imports=False)
 
-num_classes = 3
-crop_size = (512, 512)
+# The BDCL head settings: ../_base_/bdcl_decode_head.py.
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    decode_head=dict(
-        type='BDCLDecodeHead',
-        host_type='FCNHead',
-        num_classes=num_classes,
-        features='pre_logits',  # the input of the head's classifier (conv_seg)
-        proj_channels=256,
-        max_views=100,
-        max_samples=1024,
-        scope='batch',  # 'image' is the paper's per-image contrast (docs/contrast_scope.md)
-        contrast_warmup_iters=4000,
-        loss_contrast=dict(type='BDCLLoss', loss_weight=0.1)),
-    auxiliary_head=dict(num_classes=num_classes),
+    data_preprocessor=dict(size=_base_.crop_size),
+    decode_head=dict(_base_.bdcl_decode_head, host_type='FCNHead', num_classes=_base_.num_classes),
+    auxiliary_head=dict(num_classes=_base_.num_classes),
     test_cfg=dict(mode='whole'))
-
-custom_hooks = [
-    dict(type='BDCLHook', log_interval=500),
-    dict(type='SegNumClassesCheckHook'),
-]

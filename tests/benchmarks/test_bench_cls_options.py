@@ -12,13 +12,13 @@ from benchmarks.cls_benchmark import parse_args, settings_of
 def test_tdl_lr_reaches_only_runs_that_learn_temperatures():
     settings = settings_of(parse_args(['--tdl-lr', '3e-5']))
     assert settings.tdl_lr() == pytest.approx(3e-5)
-    for key, spec in plan.STAGE1.items():
-        options = settings.loss_options(spec['tdl'])
-        if spec['tdl'] in plan.GRADIENT_RULES:
+    for key in plan.STAGE1:
+        options = settings.loss_options(plan.stage1_tdl(key))
+        if plan.stage1_tdl(key) in plan.GRADIENT_RULES:
             assert options == {'model.head.loss_contrast.tdl_lr': 3e-5}, key
         else:  # fixed temperatures, and 'balance', whose tdl_lr is a time constant
             assert options == {}, key
-    assert plan.STAGE1['bdcl_balance']['tdl'] == 'balance'
+    assert plan.stage1_tdl('bdcl_balance') == 'balance'
 
 
 def test_default_settings_keep_their_key_and_the_loss_default():
@@ -39,10 +39,10 @@ def test_tdl_lr_option_builds_into_the_loss(key):
     from mmpretrain.registry import MODELS
     settings = plan.Settings(extra={'tdl_lr': 2e-5})
     cfg = Config.fromfile(plan.stage1_config(key))
-    cfg.merge_from_dict(settings.loss_options(plan.STAGE1[key]['tdl']))
+    cfg.merge_from_dict(settings.loss_options(plan.stage1_tdl(key)))
     model = MODELS.build(cfg.model)
     assert model.head.loss_contrast.tdl_lr == pytest.approx(2e-5)
-    assert model.head.loss_contrast.tdl == plan.STAGE1[key]['tdl']
+    assert model.head.loss_contrast.tdl == plan.stage1_tdl(key)
 
 
 def test_reproduce_lines_name_the_folder_and_the_tdl_lr(tmp_path):
@@ -61,4 +61,4 @@ def test_reproduce_lines_name_the_folder_and_the_tdl_lr(tmp_path):
 
 def test_the_verdict_row_uses_the_loss_default_rule():
     rule = plan.bdcl_loss_default('tdl')
-    assert plan.STAGE1[plan.METHODS[plan.BDCL_METHOD].stage1]['tdl'] == rule
+    assert plan.stage1_tdl(plan.METHODS[plan.BDCL_METHOD].stage1) == rule

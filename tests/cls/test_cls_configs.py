@@ -15,20 +15,20 @@ from bdcl_mm.cls import check_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
-    glob.glob(osp.join(ROOT, 'configs/bdcl/resnet50_*.py')) + [
+    glob.glob(osp.join(ROOT, 'configs/bdcl/*_resnet50_*.py')) + [
         p for p in glob.glob(osp.join(ROOT, 'configs/baselines/*.py')) if any(
             k in osp.basename(p) for k in ('isic', 'kvasir', 'fmnist'))
     ] + glob.glob(osp.join(ROOT, 'configs/fmnist_lt/*.py')))
-NUM_CLASSES = {'isic2019': 8, 'hyper_kvasir': 23, 'fmnist': 10}
+NUM_CLASSES = {'isic2019': 8, 'hyper-kvasir': 23, 'fmnist': 10}
 
 
 def test_the_recipe_configs_exist():
     names = {osp.basename(p) for p in CONFIGS}
     assert len(names) >= 28
-    for ds in ('isic2019', 'hyper_kvasir'):
+    for ds in ('isic2019', 'hyper-kvasir'):
         assert {
-            f'resnet50_{ds}_stage1_bdcl.py', f'resnet50_{ds}_stage2_crt.py', f'resnet50_{ds}_ce.py',
-            f'resnet50_{ds}_focal.py'
+            f'bdcl_resnet50_stage1-100e_{ds}-224.py', f'bdcl_resnet50_stage2-crt-30e_{ds}-224.py',
+            f'ce_resnet50_100e_{ds}-224.py', f'focal_resnet50_100e_{ds}-224.py'
         } <= names
 
 
@@ -57,18 +57,17 @@ def test_config_loads_and_model_builds(path):
         assert is_stage1 and type(model).__name__ == 'BDCLImageClassifier'
         assert [h.type for h in cfg.custom_hooks] == ['BDCLHook']
         contrast = model.head.loss_contrast
-        # the plugin's default rule is 'balance'; the Fashion-MNIST-LT benchmark's plain BDCL
-        # config (and its w/o HEP ablation) is the paper-rule variant
-        rule = 'paper' if 'fmnist' in name else 'balance'
+        # the plugin's default rule is 'balance'; the Fashion-MNIST-LT benchmark's w/o HEP
+        # ablation is a variant of its paper-rule config
         expect = {
             'scl': ('none', False),
-            'wo_tdl': ('none', True),
-            'wo_hep': (rule, False),
-            'tdl_descent': ('descent', True),
-            'tdl_ascent': ('ascent', True),
-            'tdl_balance': ('balance', True)
+            'wo-tdl': ('none', True),
+            'wo-hep': ('paper' if 'fmnist' in name else 'balance', False),
+            'tdl-paper': ('paper', True),
+            'tdl-descent': ('descent', True),
+            'tdl-ascent': ('ascent', True),
         }
-        default = (rule, True)
+        default = ('balance', True)
         tdl, protos = next((v for k, v in expect.items() if k in name), default)
         assert (contrast.tdl, contrast.use_prototypes) == (tdl, protos)
         # the view pipeline produces two views of the input size
@@ -98,7 +97,8 @@ def test_config_loads_and_model_builds(path):
 
 
 def test_multi_view_pipeline_needs_the_multi_view_classifier():
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/fmnist_lt/resnet18s_fmnist_lt_stage1_bdcl.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/fmnist_lt/bdcl_resnet18s_stage1-200e_fmnist-lt-28.py'))
     check_config(cfg)
     cfg.model.type = 'ImageClassifier'
     with pytest.raises(ValueError, match='BDCLImageClassifier'):
@@ -106,7 +106,8 @@ def test_multi_view_pipeline_needs_the_multi_view_classifier():
 
 
 def test_imagenet_init_is_one_cfg_option_away_and_satisfies_the_stage2_check():
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/bdcl/resnet50_isic2019_stage2_crt.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/bdcl/bdcl_resnet50_stage2-crt-30e_isic2019-224.py'))
     cfg.merge_from_dict({
         'model.backbone.init_cfg.type': 'Pretrained',
         'model.backbone.init_cfg.checkpoint': 'stage1.pth',

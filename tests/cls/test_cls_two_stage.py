@@ -66,8 +66,8 @@ def test_stage1_stage2_and_test_through_the_tools(tmp_path, capsys):
 
     stage1_dir = str(tmp_path / 'stage1')
     train.main([
-        osp.join(cfg_dir, 'resnet18s_fmnist_lt_stage1_bdcl.py'), '--work-dir', stage1_dir,
-        '--cfg-options'
+        osp.join(cfg_dir, 'bdcl-tdl-paper_resnet18s_stage1-200e_fmnist-lt-28.py'), '--work-dir',
+        stage1_dir, '--cfg-options'
     ] + options(data, **{'train_cfg.max_epochs': 1}))
     stage1_ckpt = osp.join(stage1_dir, 'epoch_1.pth')
     stage1_backbone, stage1_state = backbone_state(stage1_ckpt)
@@ -80,7 +80,7 @@ def test_stage1_stage2_and_test_through_the_tools(tmp_path, capsys):
     stage2_dir = str(tmp_path / 'stage2')
     capsys.readouterr()
     train.main([
-        osp.join(cfg_dir, 'resnet18s_fmnist_lt_stage2_crt.py'), '--work-dir', stage2_dir,
+        osp.join(cfg_dir, 'crt_resnet18s_stage2-10e_fmnist-lt-28.py'), '--work-dir', stage2_dir,
         '--cfg-options'
     ] + options(data, **{
         'train_cfg.max_epochs': 1,
@@ -106,7 +106,7 @@ def test_stage1_stage2_and_test_through_the_tools(tmp_path, capsys):
 
     capsys.readouterr()
     metrics = test.main([
-        osp.join(cfg_dir, 'resnet18s_fmnist_lt_stage2_crt.py'), stage2_ckpt, '--work-dir',
+        osp.join(cfg_dir, 'crt_resnet18s_stage2-10e_fmnist-lt-28.py'), stage2_ckpt, '--work-dir',
         str(tmp_path / 'test'), '--cfg-options'
     ] + options(data))
     out = capsys.readouterr().out
@@ -123,7 +123,7 @@ def test_stage2_without_stage1_weights_is_refused(tmp_path):
     train = load_tool('train')
     with pytest.raises(ValueError, match='load_from=work_dirs'):
         train.main([
-            osp.join(ROOT, 'configs', 'fmnist_lt', 'resnet18s_fmnist_lt_stage2_crt.py'),
+            osp.join(ROOT, 'configs', 'fmnist_lt', 'crt_resnet18s_stage2-10e_fmnist-lt-28.py'),
             '--work-dir',
             str(tmp_path / 'w'), '--cfg-options'
         ] + options(data))

@@ -19,18 +19,23 @@ from bdcl_mm.seg import BDCLOCRHead, check_config
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'bdcl', 'hrnet_ocr_*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'bdcl', 'bdcl_ocrnet_*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'baselines', '*tui*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'demo', '*.py')))
 # (head at index 1, its decode loss, tdl, use_prototypes) per config file name
+BDCL_CE = ('BDCLOCRHead', 'CrossEntropyLoss')
 EXPECTED = {
-    'hrnet_ocr_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'balance', True),
-    'ocrnet_hr48_ce_tui.py': ('OCRHead', 'CrossEntropyLoss', None, None),
-    'ocrnet_hr48_focal_tui.py': ('OCRHead', 'FocalLoss', None, None),
-    'ocrnet_hr48_lovasz_tui.py': ('OCRHead', 'LovaszLoss', None, None),
-    'ocrnet_hr48_scl_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'none', False),
-    'ocrnet_hr48_bdcl_wo_tdl_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'none', True),
-    'ocrnet_hr48_bdcl_wo_hep_tui.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'balance', False),
-    'bdcl_hr18s_tui_demo.py': ('BDCLOCRHead', 'CrossEntropyLoss', 'balance', True),
+    'hrnet_ocr_tui.py': BDCL_CE + ('balance', True),
+    'bdcl_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('balance', True),
+    'ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'CrossEntropyLoss', None, None),
+    'focal_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'FocalLoss', None, None),
+    'lovasz_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'LovaszLoss', None, None),
+    'scl_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('none', False),
+    'bdcl-wo-tdl_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('none', True),
+    'bdcl-wo-hep_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('balance', False),
+    'bdcl-tdl-paper_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('paper', True),
+    'bdcl-scope-image_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('balance', True),
+    'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py': BDCL_CE + ('balance', True),
 }
 
 
@@ -63,6 +68,9 @@ def test_config_fields(path):
         assert contrast.type == 'BDCLLoss' and contrast.loss_weight == 0.1
         assert contrast.get('tdl', 'balance') == tdl
         assert contrast.get('use_prototypes', True) == prototypes
+        assert ocr.get('scope', 'batch') == ('image' if 'scope-image' in path else 'batch')
+        if tdl == 'paper':  # BDCLLoss's step for the rule, not the 'balance' time constant
+            assert contrast.get('tdl_lr') is None
     if 'demo' not in path:
         assert cfg.train_dataloader.dataset.data_root == 'data/TUI'
         assert cfg.crop_size == (512, 512) and cfg.model.data_preprocessor.size == (512, 512)
@@ -74,7 +82,8 @@ def test_config_fields(path):
 
 
 def test_demo_model_builds_and_trains_one_step():
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'demo', 'bdcl_hr18s_tui_demo.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py'))
     with DefaultScope.overwrite_default_scope('mmseg'):
         model = MODELS.build(cfg.model)
     head = model.decode_head[1]

@@ -11,7 +11,7 @@ from bdcl_mm.engine import safe_torch_load
 from bdcl_mm.datasets.synthetic_us import write_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEMO_CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_hr18s_tui_demo.py')
+DEMO_CONFIG = osp.join(ROOT, 'configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
 
 # The demo config shrunk to 64x64 images and a very small HRNet; everything else (BDCL head,
 # BDCLHook, ThyroidUSDataset, IoUMetric) comes from the demo config itself.

@@ -1,10 +1,11 @@
 # Thyroid-ultrasound segmentation data in the TUI layout (3 classes: background, benign, malignant)
 # at 512x512, for configs composed from MMSegmentation's packaged model / runtime / schedule bases
-# (configs/bdcl/bdcl_*_tui-512x512.py). Same data settings as configs/_base_/ocrnet_hr48_tui.py.
+# (configs/bdcl/bdcl_*_tui-512x512.py, configs/_base_/ocrnet_hr48_tui.py).
 # Real TUI data, or the synthetic set:
 #   python tools/dataset_converters/thyroid_us_synth.py data/TUI --num-train 400 --num-val 100
 dataset_type = 'ThyroidUSDataset'
 data_root = 'data/TUI'
+num_classes = 3  # background, benign, malignant
 crop_size = (512, 512)
 # Ultrasound augmentation: scale jitter, crop (preferring crops that are not all background),
 # left-right flip only (depth runs down the rows: shadows and attenuation have a direction),

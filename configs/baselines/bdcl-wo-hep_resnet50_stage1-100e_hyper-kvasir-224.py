@@ -1,0 +1,5 @@
+# Ablation "BDCL w/o HEP", stage 1 on Hyper-Kvasir: learned per-class temperatures, no prototypes.
+# Stage 2: configs/bdcl/bdcl_resnet50_stage2-crt-30e_hyper-kvasir-224.py with load_from.
+_base_ = ['../bdcl/bdcl_resnet50_stage1-100e_hyper-kvasir-224.py']
+
+model = dict(head=dict(loss_contrast=dict(use_prototypes=False)))

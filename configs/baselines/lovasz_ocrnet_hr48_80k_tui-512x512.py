@@ -1,0 +1,12 @@
+# Baseline: HRNetV2-W48 + OCR with mmseg's Lovasz-softmax loss on the OCR head (multi-class, over
+# the batch); the FCN aux head keeps CE x 0.4.
+_base_ = ['./ocrnet_hr48_80k_tui-512x512.py']
+
+# mmengine replaces lists whole: the base's two heads, only the OCR head's loss changed.
+model = dict(decode_head=[
+    _base_.model.decode_head[0],
+    dict(_base_.model.decode_head[1],
+         loss_decode=dict(
+             type='LovaszLoss', loss_type='multi_class', per_image=False, reduction='none',
+             loss_weight=1.0)),
+])

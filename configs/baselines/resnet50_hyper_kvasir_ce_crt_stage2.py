@@ -1,5 +1,0 @@
-# Baseline CE + cRT, stage 2 on Hyper-Kvasir: freeze the backbone of a CE model, re-train a fresh
-# classifier with class-balanced sampling (the CE head.fc keys are not loaded: CRTClsHead).
-#   python tools/train.py configs/baselines/resnet50_hyper_kvasir_ce_crt_stage2.py \
-#       --cfg-options load_from=work_dirs/resnet50_hyper_kvasir_ce/epoch_100.pth
-_base_ = ['../bdcl/resnet50_hyper_kvasir_stage2_crt.py']

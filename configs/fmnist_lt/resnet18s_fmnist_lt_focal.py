@@ -1,5 +1,0 @@
-# Fashion-MNIST-LT baseline: focal loss (gamma 2, alpha 0.25).
-_base_ = ['./resnet18s_fmnist_lt_ce.py']
-
-model = dict(
-    head=dict(loss=dict(_delete_=True, type='FocalLoss', gamma=2.0, alpha=0.25, loss_weight=1.0)))
