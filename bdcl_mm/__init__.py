@@ -15,4 +15,5 @@ from .version import __version__, version_info
 
 __all__ = ['__version__', 'version_info']
 
-__getattr__, __dir__ = lazy_exports(__name__, {}, ('datasets', 'engine', 'evaluation', 'models'))
+__getattr__, __dir__ = lazy_exports(__name__, {},
+                                    ('datasets', 'engine', 'evaluation', 'models', 'utils'))

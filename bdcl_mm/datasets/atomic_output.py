@@ -14,6 +14,8 @@ import shutil
 import tempfile
 from typing import Iterator, List
 
+from bdcl_mm.utils import check_choice
+
 TEMP_TAGS = ('tmp', 'old')
 
 
@@ -73,8 +75,7 @@ def make_temp_dir(out_dir: str, tag: str = 'tmp') -> str:
     Returns:
         The new, empty folder, on the same file system as ``out_dir``.
     """
-    if tag not in TEMP_TAGS:
-        raise ValueError(f'tag must be one of {TEMP_TAGS}, got {tag!r}.')
+    check_choice('tag', tag, TEMP_TAGS)
     out_dir = osp.abspath(out_dir)
     parent, name = osp.split(out_dir)
     os.makedirs(parent, exist_ok=True)

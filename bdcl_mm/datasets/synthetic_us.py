@@ -34,6 +34,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
+from bdcl_mm.utils import check_choice, check_int, check_non_negative_int
 from .atomic_output import make_temp_dir, replace_path, user_folder_mode
 
 CLASSES = ('background', 'benign', 'malignant')
@@ -198,9 +199,7 @@ def generate_sample(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarr
         tuple[ndarray, ndarray]: ``(image, label)``, both ``(S, S)`` uint8; the label holds 0
         (background), 1 (benign nodule) or 2 (malignant nodule).
     """
-    if not isinstance(size, (int, np.integer)) or size < 32:
-        raise ValueError(f'size must be an integer >= 32 pixels, got {size!r}')
-    size = int(size)
+    size = check_int('size', size, minimum=32)
     coords = (np.arange(size) + 0.5) / size
     yy, xx = np.meshgrid(coords, coords, indexing='ij')
     x = coords
@@ -296,8 +295,7 @@ def generate_sample(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarr
 def sample_rng(seed: int, split: str, index: int) -> np.random.Generator:
     """The generator of sample ``index`` of ``split``: independent of how many samples are made."""
     split_code = {'train': 0, 'val': 1, 'test': 2}
-    if split not in split_code:
-        raise ValueError(f'split must be one of {sorted(split_code)}, got {split!r}')
+    check_choice('split', split, split_code)
     return np.random.default_rng([int(seed), split_code[split], int(index)])
 
 
@@ -368,9 +366,8 @@ def write_dataset(out_dir: str,
         ndarray: ``(3,)`` fractions of background / benign / malignant pixels over both splits.
     """
     import cv2
-    for name, value in (('num_train', num_train), ('num_val', num_val)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f'{name} must be a non-negative int, got {value!r}')
+    check_non_negative_int('num_train', num_train)
+    check_non_negative_int('num_val', num_val)
     if num_train + num_val == 0:
         raise ValueError('nothing to generate: num_train and num_val are both 0')
     out_dir = osp.abspath(out_dir)

@@ -38,20 +38,13 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor, nn
 
+from bdcl_mm.utils import check_choice, check_non_negative_int, check_positive_int
 from .contrast_scope import (SCOPES, gather_samples, rank_budget, statistics_from_this_rank)
 from .label_grid import labels_to_grid
 from .model_checks import check_head_inputs
 from .pixel_sampler import PixelSamples, sample_pixels
 
 FEATURES = ('pre_logits', 'inputs')
-
-
-def _check_positive_int(name: str, value, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'{name} must be a positive int{" or None" if allow_none else ""}, '
-                         f'got {value!r}')
 
 
 def is_cascade_head(head: nn.Module) -> bool:
@@ -101,18 +94,13 @@ class PixelContrastMixin:
         if not isinstance(self, BaseDecodeHead):
             raise TypeError(f'{type(self).__name__}: PixelContrastMixin needs an mmseg '
                             f'BaseDecodeHead subclass after it in the class bases')
-        _check_positive_int('proj_channels', proj_channels)
-        _check_positive_int('proj_mid_channels', proj_mid_channels, allow_none=True)
-        _check_positive_int('max_views', max_views)
-        _check_positive_int('max_samples', max_samples, allow_none=True)
-        if (isinstance(contrast_warmup_iters, bool) or not isinstance(contrast_warmup_iters, int)
-                or contrast_warmup_iters < 0):
-            raise ValueError(f'contrast_warmup_iters must be a non-negative int, got '
-                             f'{contrast_warmup_iters!r}')
-        if scope not in SCOPES:
-            raise ValueError(f'scope must be one of {SCOPES}, got {scope!r}')
-        if features not in FEATURES:
-            raise ValueError(f'features must be one of {FEATURES}, got {features!r}')
+        check_positive_int('proj_channels', proj_channels)
+        check_positive_int('proj_mid_channels', proj_mid_channels, allow_none=True)
+        check_positive_int('max_views', max_views)
+        check_positive_int('max_samples', max_samples, allow_none=True)
+        check_non_negative_int('contrast_warmup_iters', contrast_warmup_iters)
+        check_choice('scope', scope, SCOPES)
+        check_choice('features', features, FEATURES)
         self.contrast_features = features
         self.contrast_in_channels = self._contrast_feature_channels()
         mid_channels = proj_mid_channels or self.contrast_in_channels

@@ -22,6 +22,8 @@ from typing import NamedTuple, Optional, Union
 import torch
 from torch import Tensor
 
+from bdcl_mm.utils import check_positive_int
+
 
 class PixelSamples(NamedTuple):
     """The pixels drawn from a batch.
@@ -116,12 +118,9 @@ def sample_pixels(labels: Tensor,
     if labels.shape != preds.shape or labels.dim() < 2:
         raise ValueError(f'labels and preds must have the same shape (B, H, W), got '
                          f'{tuple(labels.shape)} and {tuple(preds.shape)}')
-    for name, value in (('num_classes', num_classes), ('max_views', max_views)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f'{name} must be a positive integer, got {value!r}')
-    if max_samples is not None and (isinstance(max_samples, bool)
-                                    or not isinstance(max_samples, int) or max_samples < 1):
-        raise ValueError(f'max_samples must be a positive integer or None, got {max_samples!r}')
+    check_positive_int('num_classes', num_classes)
+    check_positive_int('max_views', max_views)
+    check_positive_int('max_samples', max_samples, allow_none=True)
     batch = labels.shape[0]
     pixels = labels[0].numel()
     flat_labels = labels.reshape(-1).long()

@@ -31,7 +31,7 @@ if [ "$DRY" = 0 ]; then
     || { echo "gpu_check: needs a CUDA GPU and mmseg + bdcl_mm importable (see the header)"; exit 2; }
 fi
 failed=0
-run "$PY" -m pytest -q -rs -p no:cacheprovider tests/seg tests/loss -k "amp or cuda" || failed=1
+run "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_seg tests/test_models tests/test_engine -k "amp or cuda" || failed=1
 run "$PY" benchmarks/cost_benchmark.py --device cuda --full --only seg_step \
   --models $STEP_MODELS --results-dir "$RESULTS" || failed=1
 run "$PY" benchmarks/cost_benchmark.py --device cuda --full --amp --only seg_step \

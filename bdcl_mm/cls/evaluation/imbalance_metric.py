@@ -8,6 +8,7 @@ from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
 from bdcl_mm.evaluation.functional import imbalance_metrics
+from bdcl_mm.utils import check_positive_int
 
 
 def load_train_counts(source: Union[str, Sequence[int]]) -> List[int]:
@@ -94,8 +95,7 @@ class ImbalanceMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if num_classes is not None and num_classes < 1:
-            raise ValueError(f'num_classes must be positive, got {num_classes}.')
+        check_positive_int('num_classes', num_classes, allow_none=True)
         if len(shot_thresholds) != 2:
             raise ValueError(f'shot_thresholds must be (many, few), got {shot_thresholds!r}.')
         self.num_classes = num_classes

@@ -9,6 +9,8 @@ from mmpretrain.models import ClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from bdcl_mm.utils import check_choice, check_positive_int
+
 HARD_SOURCES = ('classifier', 'prototype')
 
 
@@ -74,13 +76,11 @@ class BDCLClsHead(ClsHead):
         init_cfg: Optional[dict] = dict(type='Normal', std=0.01, override=dict(name='classifier'))
     ) -> None:
         super().__init__(loss=loss, topk=topk, cal_acc=cal_acc, init_cfg=init_cfg)
-        if num_classes < 1:
-            raise ValueError(f'num_classes must be positive, got {num_classes}.')
+        check_positive_int('num_classes', num_classes)
         if not proj_channels or min(proj_channels) < 1:
             raise ValueError(f'proj_channels must be a non-empty sequence of positive sizes, got '
                              f'{proj_channels!r}.')
-        if hard_from not in HARD_SOURCES:
-            raise ValueError(f'hard_from must be one of {HARD_SOURCES}, got {hard_from!r}.')
+        check_choice('hard_from', hard_from, HARD_SOURCES)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.hard_from = hard_from

@@ -6,6 +6,8 @@ import torch.nn as nn
 from mmpretrain.models import ClsHead
 from mmpretrain.registry import MODELS
 
+from bdcl_mm.utils import check_positive_int
+
 
 @MODELS.register_module()
 class CRTClsHead(ClsHead):
@@ -30,8 +32,7 @@ class CRTClsHead(ClsHead):
                  init_cfg: Optional[dict] = dict(type='Normal', layer='Linear', std=0.01),
                  **kwargs) -> None:
         super().__init__(init_cfg=init_cfg, **kwargs)
-        if num_classes < 1:
-            raise ValueError(f'num_classes must be positive, got {num_classes}.')
+        check_positive_int('num_classes', num_classes)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.crt_fc = nn.Linear(in_channels, num_classes)

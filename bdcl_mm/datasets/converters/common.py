@@ -23,6 +23,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from bdcl_mm.datasets import atomic_output
+from bdcl_mm.utils import check_number
 
 
 class ConversionError(ValueError):
@@ -73,8 +74,7 @@ def stratified_split(labels: Sequence[int], num_classes: int, val_ratio: float,
     Returns:
         tuple[np.ndarray, np.ndarray]: Sorted train and val item indices.
     """
-    if not 0.0 <= val_ratio < 1.0:
-        raise ValueError(f'val_ratio must be in [0, 1), got {val_ratio}.')
+    check_number('val_ratio', val_ratio, 0, 1, include_maximum=False)
     labels = np.asarray(labels, dtype=np.int64)
     rng = np.random.default_rng(seed)
     train, val = [], []

@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bdcl_mm.utils import check_choice, check_int, check_number, check_positive_int
 from .common import ConversionError, atomic_output_dir, write_split
 
 FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
@@ -66,10 +67,9 @@ def read_idx(path: str) -> np.ndarray:
 
 def long_tail_counts(n_max: int, num_classes: int, ratio: float) -> List[int]:
     """Images per tail position: ``floor(n_max * ratio ** (-p / (C - 1)))``, ``p = 0..C-1``."""
-    if ratio < 1:
-        raise ValueError(f'imbalance ratio must be >= 1, got {ratio}.')
-    if num_classes < 2 or n_max < 1:
-        raise ValueError(f'need num_classes >= 2 and n_max >= 1, got {num_classes}, {n_max}.')
+    check_positive_int('n_max', n_max)
+    check_int('num_classes', num_classes, minimum=2)
+    check_number('ratio', ratio, minimum=1)
     return [
         int(np.floor(n_max * ratio**(-p / (num_classes - 1)) + 1e-6)) for p in range(num_classes)
     ]
@@ -141,8 +141,7 @@ def convert_fmnist_lt(out: str,
             quick runs; defaults to the whole balanced test set.
         force (bool): Replace an existing ``out``.
     """
-    if order not in ORDERS:
-        raise ValueError(f'order must be one of {sorted(ORDERS)}, got {order!r}.')
+    check_choice('order', order, sorted(ORDERS))
     src = src or find_fashion_mnist()
     if src is None:
         raise ConversionError('Fashion-MNIST idx files not found in '

@@ -18,6 +18,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 import numpy as np
 
+from bdcl_mm.utils import check_non_negative_int, check_positive_int
+
 
 def build_class_indices(cat_ids: Iterable[Iterable[int]], num_classes: int) -> List[np.ndarray]:
     """Group item indices by class.
@@ -63,8 +65,7 @@ def class_balanced_blocks(class_indices: Sequence[np.ndarray], num_samples_cls: 
     Yields:
         np.ndarray: int64 block of shape ``(num_samples_cls,)``.
     """
-    if num_samples_cls < 1:
-        raise ValueError(f'num_samples_cls must be >= 1, got {num_samples_cls}.')
+    check_positive_int('num_samples_cls', num_samples_cls)
     pools = [np.asarray(items, dtype=np.int64) for items in class_indices if len(items)]
     if not pools:
         raise ValueError('class-balanced sampling needs at least one non-empty class.')
@@ -118,8 +119,7 @@ def class_balanced_indices(class_indices: Sequence[np.ndarray],
     Returns:
         np.ndarray: int64 indices of shape ``(num_samples,)``.
     """
-    if num_samples < 0:
-        raise ValueError(f'num_samples must be >= 0, got {num_samples}.')
+    check_non_negative_int('num_samples', num_samples)
     blocks = class_balanced_blocks(class_indices, num_samples_cls, np.random.default_rng(seed))
     stream = rank_stream(blocks, rank, world_size)
     return np.fromiter(itertools.islice(stream, num_samples), dtype=np.int64, count=num_samples)

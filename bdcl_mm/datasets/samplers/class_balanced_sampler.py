@@ -7,6 +7,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from mmengine.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
 
+from bdcl_mm.utils import check_positive_int
 from .class_balanced import build_class_indices, class_balanced_blocks, empty_classes, rank_stream
 
 
@@ -86,9 +87,7 @@ class ClassBalancedSampler(Sampler):
                  skip_empty_classes: bool = False,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None) -> None:
-        if int(num_samples_cls) != num_samples_cls or num_samples_cls < 1:
-            raise ValueError(f'num_samples_cls must be a positive integer, got '
-                             f'{num_samples_cls!r}.')
+        self.num_samples_cls = check_positive_int('num_samples_cls', num_samples_cls)
         dist_rank, dist_world_size = get_dist_info()
         self.rank = dist_rank if rank is None else int(rank)
         self.world_size = dist_world_size if world_size is None else int(world_size)
@@ -96,13 +95,12 @@ class ClassBalancedSampler(Sampler):
             raise ValueError(f'need 0 <= rank < world_size, got rank={self.rank}, '
                              f'world_size={self.world_size}.')
         self.dataset = dataset
-        self.num_samples_cls = int(num_samples_cls)
         self.infinite = infinite
         total = len(dataset) if num_samples is None else num_samples
-        if int(total) != total or total < 1:
-            raise ValueError(f'num_samples must be a positive integer, got {total!r} (an empty '
-                             'dataset cannot be sampled).')
-        self.total_size = int(total)
+        if num_samples is None and total == 0:
+            raise ValueError(f'ClassBalancedSampler got an empty dataset '
+                             f'({type(dataset).__name__}), which cannot be sampled.')
+        self.total_size = check_positive_int('num_samples', total)
         self.num_samples = math.ceil(self.total_size / self.world_size)
         self.seed = sync_random_seed() if seed is None else int(seed)
         self.epoch = 0

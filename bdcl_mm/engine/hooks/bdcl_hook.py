@@ -15,6 +15,7 @@ from mmengine.registry import HOOKS
 from torch import Tensor, nn
 
 from bdcl_mm.models.losses import BDCLLoss, BDCLStatistics
+from bdcl_mm.utils import check_non_negative_int, check_positive_int
 
 CHECKPOINT_KEY = 'bdcl_hook'
 
@@ -161,16 +162,9 @@ class BDCLHook(Hook):
                  interval: int = 1,
                  log_interval: Optional[int] = None,
                  plot: bool = True) -> None:
-        if isinstance(start_iter, bool) or not isinstance(start_iter, int) or start_iter < 0:
-            raise ValueError(f'start_iter must be a non-negative int, got {start_iter!r}')
-        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-            raise ValueError(f'interval must be a positive int, got {interval!r}')
-        if log_interval is not None and (isinstance(log_interval, bool)
-                                         or not isinstance(log_interval, int) or log_interval < 1):
-            raise ValueError(f'log_interval must be None or a positive int, got {log_interval!r}')
-        self.start_iter = start_iter
-        self.interval = interval
-        self.log_interval = log_interval
+        self.start_iter = check_non_negative_int('start_iter', start_iter)
+        self.interval = check_positive_int('interval', interval)
+        self.log_interval = check_positive_int('log_interval', log_interval, allow_none=True)
         self.plot = plot
         self._losses: List[Tuple[str, BDCLLoss]] = []
         self._class_names: List[List[str]] = []

@@ -25,6 +25,8 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from bdcl_mm.utils import check_number, check_positive_int
+
 #: A numpy array, a sequence of numbers or a torch tensor (moved to the host).
 ArrayLike = Union[np.ndarray, Sequence]
 
@@ -76,9 +78,7 @@ def confusion_matrix(preds: ArrayLike, targets: ArrayLike, num_classes: int) -> 
     Raises:
         ValueError: On shape mismatch or an index outside ``[0, C)``.
     """
-    if int(num_classes) != num_classes or num_classes < 1:
-        raise ValueError(f'num_classes must be a positive integer, got {num_classes!r}.')
-    num_classes = int(num_classes)
+    num_classes = check_positive_int('num_classes', num_classes)
     preds = _as_int_vector(preds, 'preds')
     targets = _as_int_vector(targets, 'targets')
     if preds.shape != targets.shape:
@@ -182,8 +182,7 @@ def iba(sen: ArrayLike, spe: ArrayLike, alpha: float = 0.1) -> float:
         spe (ArrayLike): Per-class specificity, shape ``(C,)``.
         alpha (float): Dominance weight, ``alpha >= 0``.
     """
-    if alpha < 0:
-        raise ValueError(f'IBA alpha must be >= 0, got {alpha}.')
+    check_number('alpha', alpha, minimum=0)
     sen, spe = np.asarray(sen, np.float64), np.asarray(spe, np.float64)
     return float(((1.0 + alpha * (sen - spe)) * sen * spe).mean())
 
