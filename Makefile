@@ -20,7 +20,8 @@ test: setup
 demo: setup
 	$(PY) tools/demo.py
 
-# The evidence (docs/results/, README "Results"). One torch thread per process: on a shared 2-core
+# The evidence (docs/results/, rendered into docs/results.md and README "Results"; commands in
+# docs/benchmarks.md). One torch thread per process: on a shared 2-core
 # machine two multi-threaded processes oversubscribe the cores.
 BENCH_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 

@@ -1,4 +1,9 @@
-"""bdcl_mm: Balanced and Discriminative Contrastive Learning (BDCL, ICASSP 2024) for OpenMMLab.
+"""bdcl_mm: Balanced and Discriminative Contrastive Learning (BDCL) for OpenMMLab.
+
+The method is that of "Balanced and Discriminative Contrastive Learning for Class-Imbalanced
+Medical Images", IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP)
+2024 (BibTeX: README.md, "Citation"): supervised contrastive learning with per-class temperatures
+(TDL) and hard-example prototypes (HEP). The equations as implemented: docs/method.md.
 
 ``import bdcl_mm`` imports no host package (not even mmengine) and changes nothing process-wide;
 its sub-packages are loaded on first access. What registers the components:

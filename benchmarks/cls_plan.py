@@ -1,7 +1,7 @@
 """What the classification benchmark runs: methods, stage-1 configs, settings, file layout.
 
-The two-stage recipe on Fashion-MNIST-LT (DESIGN.md section 1): a stage-1 run (CE, SCL, BDCL or a
-BDCL variant) and, for the ``+ cRT`` methods, a stage-2 run that re-trains the classifier with
+The two-stage recipe on Fashion-MNIST-LT (docs/method.md, "Tasks"): a stage-1 run (CE, SCL, BDCL
+or a BDCL variant) and, for the ``+ cRT`` methods, a stage-2 run that re-trains the classifier with
 class-balanced sampling on the frozen stage-1 backbone. Methods that share a stage 1 (CE and
 CE + cRT) share its run.
 """

@@ -2,7 +2,7 @@
 memory against N beside pytorch-metric-learning's SupConLoss.
 
     python benchmarks/cost_benchmark.py                # CPU-sized (2 threads): W18-small, 128x128
-    python benchmarks/cost_benchmark.py --device cuda --full   # the DESIGN.md setting on a GPU
+    python benchmarks/cost_benchmark.py --device cuda --full   # the target's setting on a GPU
     python benchmarks/cost_benchmark.py --quick --results-dir /tmp/c
 
 Runs the project's own scripts, ``tools/analysis/benchmark_seg_step.py`` and
@@ -60,8 +60,8 @@ TITLES = {
     'seg_step': ('Cost: segmentation training step, CE + BDCL against CE, every supported model',
                  'One row per model: its shipped BDCL config against the same config without the '
                  'BDCL term, same weights, stepped alternately in one process so the ratio is '
-                 'fair. DESIGN.md asks for at most 1.05x with HRNetV2-W48 + OCR, batch 8, '
-                 '512x512 on a GPU. CPU timings on a shared 2-core machine are noisy.'),
+                 'fair. The target (docs/benchmarks.md) is at most 1.05x with HRNetV2-W48 + OCR, '
+                 'batch 8, 512x512 on a GPU. CPU timings on a shared 2-core machine are noisy.'),
     'seg_step_amp': ('Cost: segmentation training step with AMP (fp16 autocast), CE + BDCL '
                      'against CE', 'As the fp32 table, every step under mmengine\'s '
                      'AmpOptimWrapper.'),
@@ -81,7 +81,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
-    p.add_argument('--full', action='store_true', help='the DESIGN.md GPU setting')
+    p.add_argument('--full', action='store_true',
+                   help='the target\'s GPU setting: HRNetV2-W48 + OCR, batch 8, 512x512')
     p.add_argument('--quick', action='store_true', help='smoke run (the scripts\' --quick)')
     p.add_argument('--only', choices=('seg_step', 'loss'), help='run one of the two')
     p.add_argument('--amp', action='store_true', help='step benchmark under AMP (CUDA only); '

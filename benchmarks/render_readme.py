@@ -1,11 +1,16 @@
-"""Render README.md's results block from the results files in docs/results (never by hand).
+"""Render the results pages from the results files in docs/results (never by hand).
 
-    python benchmarks/render_readme.py [--readme README.md] [--results-dir docs/results] [--check]
+    python benchmarks/render_readme.py [--readme README.md] [--results-md docs/results.md]
+                                       [--results-dir docs/results] [--check]
 
-Only the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` is replaced. Inputs:
-``cls_results.json``, ``seg_results.json`` (and those of the ``cls_*`` / ``seg_*`` sub-folders
-that hold one: other schedules), ``cost_seg_step.md``, ``cost_loss.md`` and the figures
-they name; a missing file is reported as not run. ``--check`` exits 1 when the block is stale.
+Two blocks, each between its own markers: the full results (every run, table, figure and
+reproduce command) between ``<!-- results:start -->`` and ``<!-- results:end -->`` of
+``docs/results.md``, and one compact table per task between ``<!-- results-summary:start -->``
+and ``<!-- results-summary:end -->`` of ``README.md``; the rest of both files is left as it is.
+Inputs: ``cls_results.json``, ``seg_results.json`` (and those of the ``cls_*`` / ``seg_*``
+sub-folders that hold one: other schedules), ``tdl_long_horizon.json``, ``cost_seg_step.md``,
+``cost_loss.md`` and the figures they name; a missing file is reported as not run. ``--check``
+exits 1 when either block is stale.
 """
 import argparse
 import glob
@@ -24,11 +29,18 @@ from benchmarks.common import (RESULTS_DIR, REPO_ROOT, fmt_mean_std, markdown_ta
                                read_json, write_text)
 
 START, END = '<!-- results:start -->', '<!-- results:end -->'
+SUMMARY_START, SUMMARY_END = '<!-- results-summary:start -->', '<!-- results-summary:end -->'
 PAPER_CLS = {'ACC': 84.57, 'G-mean': 84.96, 'F1': 76.59, 'IBA0.1': 70.92}
 PAPER_SEG_MIOU = 86.89
 TAU_INIT = 0.1  # the configs' tau_init, from which the temperature moves are measured
 DOCS_DIR = osp.join(REPO_ROOT, 'docs')
 CLS_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'iba_1', 'many_shot_acc', 'few_shot_acc')
+RESULTS_MD = osp.join(DOCS_DIR, 'results.md')
+# The README's compact classification table: the baselines, the default BDCL and its ablations.
+SUMMARY_CLS_METHODS = ('ce', 'ce_crt', 'scl_crt', 'bdcl_balance_crt', 'bdcl_wo_tdl_crt',
+                       'bdcl_wo_hep_crt')
+SUMMARY_CLS_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'few_shot_acc')
+SEG_CLASSES = ('background', 'benign', 'malignant')
 
 
 def _link(results_dir: str, readme_dir: str, name: str) -> str:
@@ -270,34 +282,108 @@ def render_block(results_dir: str, readme_dir: str) -> str:
     return '\n'.join(lines).rstrip() + '\n'
 
 
-def replace_block(readme_text: str, block: str) -> str:
-    """``readme_text`` with the text between the markers replaced by ``block``."""
-    if readme_text.count(START) != 1 or readme_text.count(END) != 1:
-        raise ValueError(f'README must hold exactly one {START} and one {END} marker.')
-    head, rest = readme_text.split(START)
-    _, tail = rest.split(END)
-    return f'{head}{START}\n{block}{END}{tail}'
+def _seeds(row: dict) -> str:
+    return ','.join(map(str, row['seeds']))
+
+
+def cls_summary(results_dir: str) -> List[str]:
+    """The compact classification table: the first class order of ``cls_results.json``."""
+    path = osp.join(results_dir, 'cls_results.json')
+    if not osp.isfile(path):
+        return ['**Classification:** not run (no `cls_results.json`).', '']
+    data = read_json(path)
+    s = plan.Settings(**data['settings'])
+    order, rows = next(iter(data['tables'].items()))
+    header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in SUMMARY_CLS_COLUMNS]
+    body = [[rows[m]['label'], _seeds(rows[m])] +
+            [fmt_mean_std(rows[m]['metrics'][c]['values']) if c in rows[m]['metrics'] else '—'
+             for c in SUMMARY_CLS_COLUMNS] for m in SUMMARY_CLS_METHODS if m in rows]
+    return [f'**Classification**: Fashion-MNIST-LT, {order} order (imbalance ratio {s.ratio:g}), '
+            f'CIFAR ResNet-18 at width {s.width}, stage 1 {s.epochs_stage1} epochs + cRT '
+            f'{s.epochs_stage2} epochs; x100, mean ± std over seeds.', '',
+            markdown_table(header, body) if body else 'No run finished.', '',
+            verdict_text(order, data['verdict'][order]), '']
+
+
+def seg_summary(results_dir: str) -> List[str]:
+    """The compact segmentation table of ``seg_results.json``, with its paired verdict."""
+    path = osp.join(results_dir, 'seg_results.json')
+    if not osp.isfile(path):
+        return ['**Segmentation:** not run (no `seg_results.json`).', '']
+    data = read_json(path)
+    s = data['settings']
+    header = ['method', 'seeds', 'mIoU'] + [f'IoU {c}' for c in SEG_CLASSES[1:]]
+    body = [[row['label'], _seeds(row), fmt_mean_std(row['mIoU'])] +
+            [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in SEG_CLASSES[1:]]
+            for row in data['rows'].values()]
+    return [f'**Segmentation**: synthetic thyroid ultrasound ({s["num_train"]} train / '
+            f'{s["num_val"]} val, {s["size"]}x{s["size"]}), HRNetV2-W18-small + OCR from scratch, '
+            f'{s["iters"]} iterations; IoU x100, mean ± std over seeds.', '',
+            markdown_table(header, body) if body else 'No run finished.', '',
+            data['verdict'], '']
+
+
+def render_summary(results_dir: str, readme_dir: str, results_md: str) -> str:
+    """The README's block: one compact table per task, linking the full results page."""
+    link = osp.relpath(results_md, readme_dir).replace(osp.sep, '/')
+    cells = ', '.join(f'{k} {v}' for k, v in PAPER_CLS.items())
+    lines = [
+        '<!-- generated by benchmarks/render_readme.py from docs/results; do not edit -->', '',
+        'CPU-sized runs (small subsets, narrow models, short schedules), so absolute numbers are '
+        'far below a GPU run; "beats" means a 95% interval of the paired difference over seeds '
+        f'excludes zero. Every table, the other schedules, the TDL studies and the costs: '
+        f'[{link}]({link}).', ''
+    ]
+    lines += seg_summary(results_dir) + cls_summary(results_dir)
+    lines += [f'The paper reports, on its own data (not reproduced here): ISIC2019 {cells}; '
+              f'TUI mIoU {PAPER_SEG_MIOU}.', '']
+    return '\n'.join(lines).rstrip() + '\n'
+
+
+def replace_block(text: str, block: str, start: str = START, end: str = END) -> str:
+    """``text`` with the text between the ``start`` and ``end`` markers replaced by ``block``."""
+    if text.count(start) != 1 or text.count(end) != 1:
+        raise ValueError(f'the file must hold exactly one {start} and one {end} marker.')
+    head, rest = text.split(start)
+    _, tail = rest.split(end)
+    return f'{head}{start}\n{block}{end}{tail}'
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--readme', default=osp.join(REPO_ROOT, 'README.md'))
+    p.add_argument('--readme', default=osp.join(REPO_ROOT, 'README.md'),
+                   help='file that gets the compact tables')
+    p.add_argument('--results-md', default=RESULTS_MD, help='file that gets the full results')
     p.add_argument('--results-dir', default=RESULTS_DIR)
-    p.add_argument('--check', action='store_true', help='exit 1 if the block is out of date')
+    p.add_argument('--check', action='store_true', help='exit 1 if a block is out of date')
     args = p.parse_args(argv)
-    with open(args.readme, encoding='utf-8') as f:
-        text = f.read()
-    try:
-        new = replace_block(text, render_block(args.results_dir,
-                                               osp.dirname(osp.abspath(args.readme))))
-    except ValueError as error:
-        p.error(str(error))
-    if args.check:
-        print('README results block is ' + ('up to date' if new == text else 'STALE'))
-        return 0 if new == text else 1
-    write_text(args.readme, new)
-    print(f'rendered the results block of {args.readme}')
+    readme, results_md = osp.abspath(args.readme), osp.abspath(args.results_md)
+    targets = (
+        (results_md, lambda: render_block(args.results_dir, osp.dirname(results_md)), START, END),
+        (readme, lambda: render_summary(args.results_dir, osp.dirname(readme), results_md),
+         SUMMARY_START, SUMMARY_END),
+    )
+    stale = {}
+    for path, render, start, end in targets:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        try:
+            new = replace_block(text, render(), start, end)
+        except ValueError as error:
+            p.error(f'{path}: {error}')
+        if new != text:
+            stale[path] = new
+    if not args.check:
+        for path, new in stale.items():
+            write_text(path, new)
+    else:
+        for path in stale:
+            print(f'{path}: results block is STALE (run: python benchmarks/render_readme.py)')
+        if not stale:
+            print('results blocks are up to date')
+        return 1 if stale else 0
+    print(f'rendered the results blocks of {results_md} and {readme}')
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole CPU-sized evidence sweep, one process at a time, in priority order. Every step skips
-# the runs that already have a result with the same settings, and the tables, figures and README
-# block are refreshed after every step, so stopping it at any point leaves usable results.
+# the runs that already have a result with the same settings, and the tables, figures and results
+# pages (docs/results.md, README) are refreshed after every step, so stopping it at any point leaves usable results.
 #
 #   nohup bash benchmarks/run_cpu_sweep.sh > work_dirs/benchmarks/sweep.log 2>&1 &
 #   WAIT_PID=1234 bash benchmarks/run_cpu_sweep.sh    # start after process 1234 ends

@@ -1,7 +1,7 @@
 """``BDCLDecodeHead``: any mmseg decode head with the BDCL pixel-contrast term in its training loss.
 
 In a config the host head keeps every argument it has; only ``type`` changes and ``host_type``
-names the host class (BDCL, ICASSP 2024, on UNet, DeepLabV3+, SegFormer, ...)::
+names the host class (UNet, DeepLabV3+, SegFormer, ...)::
 
     model = dict(decode_head=dict(
         type='BDCLDecodeHead', host_type='FCNHead',
@@ -10,6 +10,10 @@ names the host class (BDCL, ICASSP 2024, on UNet, DeepLabV3+, SegFormer, ...)::
 The built module is an instance of ``BDCL<host>``, a subclass of the host head and of
 :class:`~bdcl_mm.seg.pixel_contrast.PixelContrastMixin`, so its state dict holds the host's keys
 plus ``projector.*`` and ``loss_contrast.*``, and a host checkpoint loads into it.
+
+BDCL is from "Balanced and Discriminative Contrastive Learning for Class-Imbalanced Medical
+Images" (ICASSP 2024); the paper applies it to HRNetV2-W48 + OCR (:class:`BDCLOCRHead`), this head
+to any decode head. Usage: README.md, "Add BDCL to your model"; options: docs/segmentation.md.
 """
 from typing import Dict, Optional, Type, Union
 

@@ -1,4 +1,9 @@
-"""``BDCLOCRHead``: mmseg's OCR head plus a pixel-level BDCL term in its training loss."""
+"""``BDCLOCRHead``: mmseg's OCR head plus a pixel-level BDCL term in its training loss.
+
+The segmentation model of "Balanced and Discriminative Contrastive Learning for Class-Imbalanced
+Medical Images" (ICASSP 2024): HRNetV2-W48 + OCR with pixel-to-pixel contrast. Shipped as
+configs/bdcl/bdcl_ocrnet_hr48_80k_tui-512x512.py; options: docs/segmentation.md.
+"""
 from typing import Optional
 
 from mmseg.models.decode_heads import OCRHead

@@ -1,4 +1,8 @@
-"""``PixelContrastMixin``: BDCL pixel contrast (ICASSP 2024) in the training loss of any mmseg head.
+"""``PixelContrastMixin``: BDCL pixel contrast in the training loss of any mmseg head.
+
+BDCL is from "Balanced and Discriminative Contrastive Learning for Class-Imbalanced Medical
+Images" (ICASSP 2024), which contrasts the pixels of each image (``scope='image'``); the sampling
+and scopes are described in docs/method.md and docs/contrast_scope.md.
 
 Mixed in before an mmseg ``BaseDecodeHead`` (or ``BaseCascadeDecodeHead``) subclass, it adds a
 projection head (``projector``), a contrastive loss (``loss_contrast``, ``BDCLLoss`` by default)

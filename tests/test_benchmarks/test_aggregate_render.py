@@ -1,10 +1,12 @@
-"""Aggregation and README rendering from hand-written run results (no training)."""
+"""Aggregation and rendering (docs/results.md, README.md) from hand-written run results (no
+training)."""
 import pytest
 
 from benchmarks import cls_plan as plan
 from benchmarks.cls_aggregate import aggregate
 from benchmarks.common import write_json
-from benchmarks.render_readme import END, START, main as render_main, replace_block
+from benchmarks.render_readme import (END, START, SUMMARY_END, SUMMARY_START, main as render_main,
+                                      replace_block)
 
 COUNTS = [2, 200, 5, 119, 3, 71, 9, 43, 25, 15]
 
@@ -74,26 +76,61 @@ def test_aggregate_tables_verdict_and_temperatures(results):
     assert (out / 'figures' / 'cls_temperatures_hard-tail.png').stat().st_size > 0
 
 
-def test_render_replaces_only_the_block(results, tmp_path):
+def _pages(tmp_path, results_md_text=f'{START}\n{END}\n'):
+    """A README with the summary markers and a results page with the full-block markers."""
+    readme, results_md = tmp_path / 'README.md', tmp_path / 'docs' / 'results.md'
+    results_md.parent.mkdir(exist_ok=True)
+    readme.write_text(f'# T\n\n{SUMMARY_START}\nold summary\n{SUMMARY_END}\n\n## After\n')
+    results_md.write_text(results_md_text)
+    return readme, results_md, ['--readme', str(readme), '--results-md', str(results_md)]
+
+
+def test_render_replaces_only_the_blocks(results, tmp_path):
     out, settings = results
     aggregate(str(out), settings, list(plan.METHODS), ['hard-tail'], [0, 1, 2], str(out / 'work'))
-    readme = tmp_path / 'README.md'
-    readme.write_text(f'# T\n\nintro\n\n{START}\nold text\n{END}\n\n## After\n')
-    assert render_main(['--readme', str(readme), '--results-dir', str(out)]) == 0
-    text = readme.read_text()
-    assert text.startswith('# T\n\nintro\n\n') and text.endswith(f'{END}\n\n## After\n')
+    readme, results_md, pages = _pages(tmp_path, f'# R\n\nintro\n\n{START}\nold text\n{END}\n')
+    assert render_main(pages + ['--results-dir', str(out)]) == 0
+    text = results_md.read_text()
+    assert text.startswith('# R\n\nintro\n\n') and text.endswith(f'{END}\n')
     block = text.split(START)[1].split(END)[0]
     assert 'old text' not in block
     assert '84.57' in block and '86.89' in block and 'paper' in block
     assert 'paired differences' in block and 'Segmentation:** not run' in block
     assert '| BDCL + cRT (TDL balance, default) | 0,1,2 | 61.67 ± 2.08 |' in block
     assert '(3 seeds): beats' in block
-    assert render_main(['--readme', str(readme), '--results-dir', str(out), '--check']) == 0
+    summary = readme.read_text()
+    assert summary.startswith('# T\n\n') and summary.endswith(f'{SUMMARY_END}\n\n## After\n')
+    summary = summary.split(SUMMARY_START)[1].split(SUMMARY_END)[0]
+    assert 'old summary' not in summary and '[docs/results.md](docs/results.md)' in summary
+    # the compact table: the first order, the baselines and the default BDCL, fewer columns
+    assert 'hard-tail order' in summary
+    assert '| method | seeds | ACC | G-mean | F1 | IBA0.1 | few |' in summary
+    assert '| BDCL + cRT (TDL balance, default) | 0,1,2 | 61.67 ± 2.08 |' in summary
+    assert '| CE + cRT | 0,1,2 | 51.00 ± 1.00 |' in summary and 'IBA1' not in summary
+    assert 'Segmentation:** not run' in summary and '86.89' in summary
+    assert render_main(pages + ['--results-dir', str(out), '--check']) == 0
+
+
+def test_check_names_each_stale_page(results, tmp_path, capsys):
+    out, settings = results
+    aggregate(str(out), settings, ['ce_crt', 'bdcl_balance_crt'], ['hard-tail'], [0, 1, 2],
+              str(out / 'work'))
+    readme, results_md, pages = _pages(tmp_path)
+    assert render_main(pages + ['--results-dir', str(out), '--check']) == 1
+    assert capsys.readouterr().out.count('STALE') == 2
+    assert render_main(pages + ['--results-dir', str(out)]) == 0
+    capsys.readouterr()
+    readme.write_text(readme.read_text().replace('CE + cRT', 'edited by hand'))
+    assert render_main(pages + ['--results-dir', str(out), '--check']) == 1
+    reported = capsys.readouterr().out
+    assert str(readme) in reported and str(results_md) not in reported
 
 
 def test_replace_block_needs_markers():
     with pytest.raises(ValueError, match='exactly one'):
         replace_block('no markers', 'x')
+    with pytest.raises(ValueError, match='exactly one'):
+        replace_block(f'{START}\n{END}\n', 'x', SUMMARY_START, SUMMARY_END)
 
 
 def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
@@ -105,10 +142,9 @@ def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     _method(sub, 'ce_crt', 0, 70.0, 30.0, longer)
     aggregate(str(sub), longer, ['ce_crt'], ['hard-tail'], [0], str(out / 'work100'))
     (out / 'cls_unfinished').mkdir()
-    readme = tmp_path / 'README.md'
-    readme.write_text(f'{START}\n{END}\n')
-    assert render_main(['--readme', str(readme), '--results-dir', str(out)]) == 0
-    block = readme.read_text()
+    _, results_md, pages = _pages(tmp_path)
+    assert render_main(pages + ['--results-dir', str(out)]) == 0
+    block = results_md.read_text()
     assert 'CPU-sized, 20-epoch stage 1)' in block
     assert 'CPU-sized, 100-epoch stage 1, tdl_lr 3e-05)' in block
     assert '| CE + cRT | 0 | 70.00 |' in block
@@ -120,6 +156,7 @@ def test_render_adds_sub_folders_that_hold_results(results, tmp_path):
     assert '20 epochs, tdl_lr 3e-06' in tdl and '| yes |' in tdl
 
 
-def test_the_committed_readme_matches_the_committed_results():
-    """README's results block is what benchmarks/render_readme.py makes of docs/results."""
+def test_the_committed_pages_match_the_committed_results():
+    """docs/results.md's full block and README.md's compact tables are what
+    benchmarks/render_readme.py makes of docs/results."""
     assert render_main(['--check']) == 0, 'run: python benchmarks/render_readme.py'

@@ -12,8 +12,8 @@ of each model's steps is reported too::
     python tools/analysis/benchmark_seg_step.py --device cuda --amp --models hrnet_ocr
     python tools/analysis/benchmark_seg_step.py --quick          # CPU smoke test, seconds
 
-The target (DESIGN.md): at the default sampling budget the BDCL step costs at most 1.05x the CE
-step for HRNetV2-W48 + OCR, batch 8, 512x512 on a GPU.
+The target (docs/benchmarks.md): at the default sampling budget the BDCL step costs at most 1.05x
+the CE step for HRNetV2-W48 + OCR, batch 8, 512x512 on a GPU.
 """
 import argparse
 import copy

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates $VENV with the pinned OpenMMLab stack of requirements/ and installs bdcl_mm editable.
 # Idempotent: each step checks what is already there, so a second run takes seconds.
-# Why each pin and trick exists: README.md "Environment".
+# Why each pin and trick exists: docs/environment.md.
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}

@@ -1,4 +1,10 @@
-"""Stage-1 head of BDCL classification: projection MLP + BDCL loss + detached linear classifier."""
+"""Stage-1 head of BDCL classification: projection MLP + BDCL loss + detached linear classifier.
+
+BDCL is from "Balanced and Discriminative Contrastive Learning for Class-Imbalanced Medical
+Images" (ICASSP 2024): stage 1 learns the representation with BDCL, stage 2 re-trains the
+classifier (cRT, :class:`~bdcl_mm.cls.models.crt_cls_head.CRTClsHead`). The recipe:
+docs/classification.md; the equations: docs/method.md.
+"""
 from typing import List, Optional, Sequence, Tuple
 
 import torch

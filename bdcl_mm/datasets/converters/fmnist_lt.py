@@ -10,7 +10,8 @@ position:
   tail classes are easy ones.
 - ``hard-tail``: Trouser, Dress, Sandal, Sneaker, Bag, Ankle boot, then the confusable
   upper-body classes Shirt, Pullover, Coat, T-shirt/top at the tail (T-shirt/top rarest), so the
-  minority classes are look-alikes of each other, as in medical data (DESIGN.md, section 1).
+  minority classes are look-alikes of each other, as medical tail classes usually are (a long
+  tail in the natural order barely tests BDCL).
 
 Labels stay the official Fashion-MNIST ids. Output (an mmpretrain ``CustomDataset``)::
 

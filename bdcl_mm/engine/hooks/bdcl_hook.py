@@ -1,4 +1,9 @@
-"""``BDCLHook``: schedules the BDCL prototype (HEP) and temperature (TDL) updates."""
+"""``BDCLHook``: schedules the BDCL prototype (HEP) and temperature (TDL) updates.
+
+TDL (temperature dynamic learning) and HEP (hard-example prototypes) are the two parts of
+"Balanced and Discriminative Contrastive Learning for Class-Imbalanced Medical Images"
+(ICASSP 2024). The update rules: docs/method.md; the hook's options: docs/components.md.
+"""
 import json
 import logging
 import math

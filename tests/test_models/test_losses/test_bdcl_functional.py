@@ -1,4 +1,5 @@
-"""The BDCL functional core against loop references written straight from DESIGN.md section 1."""
+"""The BDCL functional core against loop references written straight from the equations of
+docs/method.md."""
 import math
 
 import pytest
