@@ -8,6 +8,7 @@ import torch
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
+from bdcl_mm.utils import check_choice, check_int, check_number, check_positive_int
 from .functional import (TDL_RULES, bdcl_loss_terms, bdcl_statistics, hep_update,
                          running_margin_update, tdl_update)
 from .statistics import BDCLStatistics
@@ -110,11 +111,9 @@ class BDCLLoss(nn.Module):
                  loss_name: str = 'loss_bdcl',
                  chunk_size: Optional[int] = None) -> None:
         super().__init__()
-        for name, value in (('num_classes', num_classes), ('feat_dim', feat_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f'{name} must be a positive int, got {value!r}')
-        if tdl not in TDL_RULES:
-            raise ValueError(f"tdl must be one of {TDL_RULES}, got {tdl!r}")
+        num_classes = check_positive_int('num_classes', num_classes)
+        feat_dim = check_positive_int('feat_dim', feat_dim)
+        check_choice('tdl', tdl, TDL_RULES)
         if not 0 < tau_min <= tau_max:
             raise ValueError(f'need 0 < tau_min <= tau_max, got tau_min={tau_min}, '
                              f'tau_max={tau_max}')
@@ -131,14 +130,9 @@ class BDCLLoss(nn.Module):
         if not 0 < momentum <= 1:
             raise ValueError(f'momentum must lie in (0, 1] (the weight of the new batch), '
                              f'got {momentum}')
-        if not math.isfinite(loss_weight):
-            raise ValueError(f'loss_weight must be finite, got {loss_weight}')
-        if ignore_index is not None and (isinstance(ignore_index, bool)
-                                         or not isinstance(ignore_index, int)):
-            raise ValueError(f'ignore_index must be an int or None, got {ignore_index!r}')
-        if chunk_size is not None and (isinstance(chunk_size, bool)
-                                       or not isinstance(chunk_size, int) or chunk_size < 1):
-            raise ValueError(f'chunk_size must be None or a positive int, got {chunk_size!r}')
+        check_number('loss_weight', loss_weight)
+        ignore_index = check_int('ignore_index', ignore_index, allow_none=True)
+        chunk_size = check_positive_int('chunk_size', chunk_size, allow_none=True)
         if not isinstance(loss_name, str) or not loss_name.startswith('loss'):
             raise ValueError(f"loss_name must be a str starting with 'loss' (mmengine sums "
                              f"those keys into the total loss), got {loss_name!r}")
