@@ -37,12 +37,14 @@ model = dict(decode_head=[
             type='BDCLLoss',
             loss_weight=0.1,
             # Temperature Dynamic Learning (docs/tdl_rule_choice.md): per-class logit gaps
-            # balanced, geometric mean tau_init, time constant 1/tdl_lr updates; 'none' = fixed
+            # balanced, geometric mean tau_init, time constant 1/tdl_lr updates, on running
+            # per-class margins with a memory of 1/margin_momentum updates; 'none' = fixed
             tdl='balance',
             tau_init=0.1,
             tau_min=0.03,
             tau_max=1.0,
             tdl_lr=0.01,
+            margin_momentum=0.01,
             use_prototypes=True,  # Hard Example Prototypes, EMA momentum 0.1
             momentum=0.1)),
 ])
