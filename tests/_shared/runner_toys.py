@@ -5,10 +5,10 @@ from mmengine.hooks import Hook
 
 from bdcl_mm.engine.hooks import find_bdcl_losses
 
-__all__ = ['BUFFERS', 'CLASSES', 'CaptureBuffers', 'ToyDataset']
+__all__ = ['BUFFERS', 'CLASSES', 'CaptureBuffers', 'ToyDataset', 'toy_train_dataloader']
 
 CLASSES = ('background', 'benign nodule', 'malignant')
-BUFFERS = ('log_tau', 'prototypes', 'prototype_valid')
+BUFFERS = ('log_tau', 'margin_running_sum', 'margin_running_count', 'prototypes', 'prototype_valid')
 
 
 class ToyDataset(torch.utils.data.Dataset):
@@ -46,3 +46,13 @@ class CaptureBuffers(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.after_iter.append(self._state(runner))
+
+
+def toy_train_dataloader() -> dict:
+    """The Runner ``train_dataloader`` of the toy runs: shuffled batches of 12, fixed seed."""
+    return dict(
+        dataset=ToyDataset(),
+        batch_size=12,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
+        collate_fn=dict(type='default_collate'))

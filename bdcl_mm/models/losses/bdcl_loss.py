@@ -21,7 +21,10 @@ DEFAULT_MARGIN_MOMENTUM = 1e-2
 
 @MODELS.register_module()
 class BDCLLoss(nn.Module):
-    """Balanced and Discriminative Contrastive Loss (BDCL, ICASSP 2024) with TDL and HEP state.
+    """Balanced and Discriminative Contrastive Loss with TDL and HEP state.
+
+    From "Balanced and Discriminative Contrastive Learning for Class-Imbalanced Medical Images",
+    IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP) 2024.
 
     The loss of anchor ``i`` (class ``c = y_i``, temperature ``t = tau_c``) is::
 

@@ -1,4 +1,6 @@
-"""Pure-torch maths of BDCL (Balanced and Discriminative Contrastive Learning, ICASSP 2024).
+"""Pure-torch maths of BDCL, from "Balanced and Discriminative Contrastive Learning for
+Class-Imbalanced Medical Images", IEEE International Conference on Acoustics, Speech and Signal
+Processing (ICASSP) 2024.
 
 Notation: ``z_i`` the L2-normalised embedding of anchor ``i``, ``y_i`` its class, ``A(i)`` all
 other items of the batch, ``P(i)`` those with label ``y_i``, ``s_ij = z_i . z_j``, ``z*_k`` the

@@ -13,7 +13,7 @@ from torch import nn
 import bdcl_mm.registration  # noqa: F401  (registers BDCLLoss, BDCLHook, the checkpoint loader)
 from bdcl_mm.engine import safe_torch_load
 from bdcl_mm.engine.hooks import BDCLHook, find_bdcl_losses
-from tests._shared.runner_toys import BUFFERS, CaptureBuffers, ToyDataset
+from tests._shared.runner_toys import BUFFERS, CaptureBuffers, toy_train_dataloader
 
 @MODELS.register_module(force=True)
 class BDCLHookToyModel(BaseModel):
@@ -41,12 +41,7 @@ def _runner(work_dir, name, losses, hook=None, max_iters=6, capture=None, **kwar
         model=dict(type='BDCLHookToyModel', losses=losses),
         work_dir=str(work_dir),
         experiment_name=name,
-        train_dataloader=dict(
-            dataset=ToyDataset(),
-            batch_size=12,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
-            collate_fn=dict(type='default_collate')),
+        train_dataloader=toy_train_dataloader(),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         log_processor=dict(by_epoch=False),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),

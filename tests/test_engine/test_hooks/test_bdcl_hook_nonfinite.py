@@ -14,7 +14,7 @@ import bdcl_mm.registration  # noqa: F401  (registers BDCLLoss, BDCLHook, the ch
 from bdcl_mm.engine.hooks import find_bdcl_losses, loss_scale, step_was_skipped, update_bdcl_loss
 from bdcl_mm.models.losses import BDCLLoss, BDCLStatistics, bdcl_loss_terms, bdcl_statistics
 from bdcl_mm.models.losses.functional import hep_update, tdl_update
-from tests._shared.runner_toys import BUFFERS, CaptureBuffers, ToyDataset
+from tests._shared.runner_toys import BUFFERS, CaptureBuffers, toy_train_dataloader
 
 RULES = ('balance', 'paper', 'descent', 'ascent')
 
@@ -149,12 +149,7 @@ def _injection_runner(tmp_path, model_type, capture, max_iters, optim_wrapper):
             loss=dict(type='BDCLLoss', num_classes=3, feat_dim=4, tdl='balance', tdl_lr=0.05),
             bad_iter=2),
         work_dir=str(tmp_path),
-        train_dataloader=dict(
-            dataset=ToyDataset(),
-            batch_size=12,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
-            collate_fn=dict(type='default_collate')),
+        train_dataloader=toy_train_dataloader(),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         log_processor=dict(by_epoch=False),
         optim_wrapper=optim_wrapper,
