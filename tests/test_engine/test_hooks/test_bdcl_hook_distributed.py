@@ -1,5 +1,6 @@
 """Two gloo processes with different data end each iteration with identical BDCL state, equal to
 one process that accumulated the union of their data (the hook's sync function)."""
+import pytest
 import torch
 
 from bdcl_mm.engine.hooks import update_bdcl_loss
@@ -7,7 +8,7 @@ from bdcl_mm.models.losses import BDCLLoss
 from tests._shared.distributed import run_gloo
 
 WORLD = 2
-CFG = dict(num_classes=4, feat_dim=6, tdl='descent', tdl_lr=1e-3, momentum=0.3)
+CFG = dict(num_classes=4, feat_dim=6, tdl_lr=1e-3, momentum=0.3)
 
 
 def _data():
@@ -38,20 +39,21 @@ def _run_iterations(loss, data, rank=None):
     return states
 
 
-def _worker(rank):
-    loss = BDCLLoss(**CFG).train()
+def _worker(rank, tdl):
+    loss = BDCLLoss(tdl=tdl, **CFG).train()
     loss.statistics_consumer_attached = True
     return _run_iterations(loss, _data(), rank)
 
 
-def test_two_ranks_agree_with_single_process_union():
-    ranks = run_gloo(_worker, world_size=WORLD)
+@pytest.mark.parametrize('tdl', ['descent', 'balance'])
+def test_two_ranks_agree_with_single_process_union(tdl):
+    ranks = run_gloo(_worker, tdl, world_size=WORLD)
 
-    single = BDCLLoss(**CFG).train()
+    single = BDCLLoss(tdl=tdl, **CFG).train()
     single.statistics_consumer_attached = True
     expected = _run_iterations(single, _data())
 
-    initial = BDCLLoss(**CFG).state_dict()
+    initial = BDCLLoss(tdl=tdl, **CFG).state_dict()
     for it, (state0, state1, ref) in enumerate(zip(ranks[0], ranks[1], expected)):
         for key in ref:
             assert torch.equal(state0[key], state1[key]), (it, key)
