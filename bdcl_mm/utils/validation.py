@@ -68,15 +68,18 @@ def check_number(name: str,
                  value: Any,
                  minimum: Optional[float] = None,
                  maximum: Optional[float] = None,
-                 include_maximum: bool = True) -> float:
-    """Check that ``value`` is a finite real number in ``[minimum, maximum]``.
+                 include_maximum: bool = True,
+                 include_minimum: bool = True) -> float:
+    """Check that ``value`` is a finite real number in ``[minimum, maximum]``, or the open
+    variants the two ``include_*`` flags select.
 
     Args:
         name: The argument's name, as the caller spells it.
         value: The value to check.
-        minimum: The smallest value allowed (included). ``None``: no lower bound.
+        minimum: The smallest value allowed. ``None``: no lower bound.
         maximum: The largest value allowed. ``None``: no upper bound.
         include_maximum: ``False``: the range is ``[minimum, maximum)``.
+        include_minimum: ``False``: the range is ``(minimum, maximum]``.
 
     Returns:
         ``value`` as a Python ``float``.
@@ -87,14 +90,15 @@ def check_number(name: str,
     """
     ok = not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value)
     if ok and minimum is not None:
-        ok = value >= minimum
+        ok = value >= minimum if include_minimum else value > minimum
     if ok and maximum is not None:
         ok = value <= maximum if include_maximum else value < maximum
     if not ok:
         if minimum is not None and maximum is not None:
-            wanted = f'in [{minimum}, {maximum}{"]" if include_maximum else ")"}'
+            wanted = (f'in {"[" if include_minimum else "("}{minimum}, '
+                      f'{maximum}{"]" if include_maximum else ")"}')
         elif minimum is not None:
-            wanted = f'>= {minimum}'
+            wanted = f'{">=" if include_minimum else ">"} {minimum}'
         elif maximum is not None:
             wanted = f'{"<=" if include_maximum else "<"} {maximum}'
         else:

@@ -52,6 +52,11 @@ def test_number_ranges_and_their_messages():
         check_number('ratio', 0.5, minimum=1)
     with pytest.raises(ValueError, match=r'^scale must be a finite number < 2, got 2$'):
         check_number('scale', 2, maximum=2, include_maximum=False)
+    assert check_number('momentum', 1, 0, 1, include_minimum=False) == 1.0
+    with pytest.raises(ValueError, match=r'momentum must be a finite number in \(0, 1\], got 0'):
+        check_number('momentum', 0, 0, 1, include_minimum=False)
+    with pytest.raises(ValueError, match=r'tdl_lr must be a finite number > 0, got 0'):
+        check_number('tdl_lr', 0, 0, include_minimum=False)
     for bad in (float('nan'), float('inf'), True, '1', None):
         with pytest.raises(ValueError, match=r'^alpha must be a finite number, got '):
             check_number('alpha', bad)

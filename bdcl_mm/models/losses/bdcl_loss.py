@@ -127,12 +127,8 @@ class BDCLLoss(nn.Module):
             tdl_lr = DEFAULT_TDL_LR[tdl]
         if not (math.isfinite(tdl_lr) and tdl_lr > 0):
             raise ValueError(f'tdl_lr must be a positive finite number, got {tdl_lr}')
-        if not 0 < margin_momentum <= 1:
-            raise ValueError(f'margin_momentum must lie in (0, 1] (the weight of the new '
-                             f'margins), got {margin_momentum}')
-        if not 0 < momentum <= 1:
-            raise ValueError(f'momentum must lie in (0, 1] (the weight of the new batch), '
-                             f'got {momentum}')
+        for name, value in (('margin_momentum', margin_momentum), ('momentum', momentum)):
+            check_number(name, value, 0, 1, include_minimum=False)
         check_number('loss_weight', loss_weight)
         ignore_index = check_int('ignore_index', ignore_index, allow_none=True)
         chunk_size = check_positive_int('chunk_size', chunk_size, allow_none=True)
