@@ -188,9 +188,10 @@ def aggregate(results_dir: str, settings: plan.Settings, methods: Sequence[str],
         for rule, t in temps.get(order, {}).items():
             src = osp.join(stage1_work_dir(stage1_runs, order, t['stage1']),
                            'bdcl_temperatures.png')
+            name = f'figures/bdcl_hook_temperatures_{order}_{rule}.png'
             if osp.isfile(src):
-                name = f'figures/bdcl_hook_temperatures_{order}_{rule}.png'
                 shutil.copyfile(src, osp.join(results_dir, name))
+            if osp.isfile(osp.join(results_dir, name)):  # also one kept from an earlier run
                 figures[f'hook_temperatures_{order}_{rule}'] = name
     tsne_record = osp.join(results_dir, 'runs', 'cls', 'tsne.json')
     tsne = {}

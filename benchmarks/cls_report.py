@@ -100,9 +100,14 @@ def verdict_text(order: str, result: dict) -> str:
         return f'- **{order}**: fewer than 2 paired seeds; no verdict.'
     wins, losses = verdicts.count('beats'), verdicts.count('worse')
     total = len(verdicts)
+    shown = [f'{d["verdict"]} {plan.METHODS[base].label} on {plan.METRIC_LABELS[metric]} '
+             f'({fmt_paired(d)})'
+             for metric, diffs in result['metrics'].items() for base, d in diffs.items()
+             if d is not None and d['verdict'] in ('beats', 'worse')]
+    named = f': {"; ".join(shown)}' if shown else ''
     return (f'- **{order}**: {ours} minus each baseline, paired by seed, 95% interval: it '
             f'**beats** the baseline in {wins} of {total} comparisons, is **worse** in {losses}, '
-            f'and shows no difference in {total - wins - losses}.')
+            f'and shows no difference in {total - wins - losses}{named}.')
 
 
 def temperature_summary(stage1: List[dict]) -> Dict[str, Dict[str, dict]]:

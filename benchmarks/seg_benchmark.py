@@ -320,7 +320,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image')
-    p.add_argument('--seeds', default='0,1,2')
+    p.add_argument('--seeds', default='0,1,2,3,4')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')

@@ -10,7 +10,7 @@
     python tools/demo.py [--data-root data/TUI_demo] [--work-dir work_dirs/demo] [--iters N]
 
 It prints its own duration. The numbers are on synthetic data and only show that the
-whole pipeline runs; see README.md for real-data instructions.
+whole pipeline runs; docs/segmentation.md "Data" describes real data.
 """
 import argparse
 import os

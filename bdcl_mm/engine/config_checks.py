@@ -44,5 +44,5 @@ def check_data_folders(cfg: Config, dataloaders: Sequence[str] = DATALOADER_KEYS
                 f'Data folder not found: {osp.abspath(data_root)!r} (set by {where}.data_root). '
                 f'Put the dataset there, or point the config at it with '
                 f'`--cfg-options {where}.data_root=/path/to/data`. '
-                f'README.md "Data" describes each layout and how to generate the synthetic '
-                f'thyroid-ultrasound set.')
+                f'The "Data" sections of docs/segmentation.md and docs/classification.md '
+                f'describe each layout, the converters and the synthetic thyroid-ultrasound set.')

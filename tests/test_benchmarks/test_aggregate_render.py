@@ -71,9 +71,25 @@ def test_aggregate_tables_verdict_and_temperatures(results):
     assert '| CE + cRT | 0,1,2 | 51.00 ± 1.00 |' in md
     assert '| ACC | +10.67 [+7.80, +13.54] (3 seeds): beats |' in md
     assert '**beats** the baseline in' in md and 'SCL + cRT / seeds 0,1,2' in md
+    # the verdict line names each comparison whose interval excludes zero
+    assert 'beats CE + cRT on ACC (+10.67 [+7.80, +13.54])' in md
+    assert 'worse CE + cRT on few (-5.00 [' in md
     tdl = (out / 'tdl_rule.md').read_text()
     assert 'head classes end hotter than tail classes' in tdl
     assert (out / 'figures' / 'cls_temperatures_hard-tail.png').stat().st_size > 0
+
+
+def test_a_kept_hook_figure_stays_listed_without_its_work_dir(results):
+    """Re-aggregating from the committed run JSONs alone keeps the BDCLHook figures already there."""
+    out, settings = results
+    figure = out / 'figures' / 'bdcl_hook_temperatures_hard-tail_balance.png'
+    figure.parent.mkdir(parents=True)
+    figure.write_bytes(b'png')
+    summary = aggregate(str(out), settings, ['ce_crt', 'bdcl_balance_crt'], ['hard-tail'],
+                        [0, 1, 2], str(out / 'work'))
+    assert summary['figures']['hook_temperatures_hard-tail_balance'] == \
+        'figures/bdcl_hook_temperatures_hard-tail_balance.png'
+    assert 'bdcl_hook_temperatures_hard-tail_balance.png' in (out / 'tdl_rule.md').read_text()
 
 
 def _pages(tmp_path, results_md_text=f'{START}\n{END}\n'):

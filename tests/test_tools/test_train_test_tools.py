@@ -56,6 +56,7 @@ def test_missing_data_folder_is_named(seg_setup):
                     f'train_dataloader.dataset.data_root={missing}', cwd=root, check=False)
     assert proc.returncode != 0
     assert 'Data folder not found' in proc.stderr and str(missing) in proc.stderr
+    assert 'docs/segmentation.md' in proc.stderr  # where the layouts are described
     assert not (root / 'w').exists()
 
 
