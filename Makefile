@@ -31,7 +31,7 @@ benchmark-cls: setup
 
 # The two classification studies beside the CPU-sized sweep: a 100-epoch stage 1 (convergence) and
 # the TDL rules with a ten times larger temperature step (docs/tdl_rule_choice.md).
-CLS_LONG := --orders hard-tail --methods ce,ce_crt,scl_crt,bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --epochs-stage1 100 --work-dir work_dirs/benchmarks/cls_e100 --results-dir docs/results/cls_epochs100
+CLS_LONG := --orders hard-tail --methods ce,ce_crt,scl_crt,bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt,bdcl_balance_crt --seeds 0,1,2 --epochs-stage1 100 --work-dir work_dirs/benchmarks/cls_e100 --results-dir docs/results/cls_epochs100
 CLS_TDL := --orders hard-tail --methods bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --tdl-lr 3e-5 --work-dir work_dirs/benchmarks/cls_tdl3e-5 --results-dir docs/results/cls_tdl_lr3e-5
 
 benchmark-cls-long: setup

@@ -58,7 +58,7 @@ def parse_args(argv=None):
     p.add_argument('--aggregate-only', action='store_true', help='no training, only the tables')
     p.add_argument('--tsne-only', action='store_true',
                    help='only draw t-SNE figures of the finished CE/SCL/BDCL stage 1 (first '
-                   'order and seed)')
+                   'order and seed), training a stage 1 again where its checkpoint is gone')
     p.add_argument('--tsne-samples', type=int, default=1000, help='images per t-SNE figure')
     p.add_argument('--quick', action='store_true',
                    help='smoke run: CE + cRT and BDCL + cRT, 1 epoch each, tiny subset')

@@ -183,17 +183,15 @@ def run_tsne(order: str, seed: int, settings: plan.Settings, paths: dict, device
              keys=('ce', 'scl', 'bdcl_balance'), max_samples: int = 1000) -> List[str]:
     """t-SNE figures of the stage-1 features of ``keys`` (``tools/analysis/tsne.py``).
 
-    Only stage-1 runs that finished with these settings are drawn; returns the figure paths.
+    Only stage-1 runs that finished with these settings are drawn; one whose checkpoint is gone
+    (a fresh clone holds the run JSONs only) is trained again first. Returns the figure paths.
     """
     made, commands = [], []
     for key in keys:
         result_path = plan.stage1_result_path(paths['results'], order, key, seed)
         if not _matches(result_path, settings):
             continue
-        stage1 = read_json(result_path)
-        checkpoint = repo_path(stage1['checkpoint'])
-        if not osp.isfile(checkpoint):
-            continue
+        stage1 = run_stage1(key, order, seed, settings, paths, device)
         root = ensure_data(paths['data'], order, settings, device)
         out = osp.join(paths['results'], 'figures', f'tsne_{order}_{key}.png')
         options = dict(data_options(root, seed), **settings.model_options())

@@ -44,5 +44,5 @@ step $CLS --orders hard-tail,natural --methods $VARIANTS --seeds 0,1,2,3,4
 step $SEG --methods ce,scl,bdcl,bdcl_image --seeds 3,4
 step $SEG --methods bdcl_paper,bdcl_wo_tdl,bdcl_wo_hep --seeds 0,1,2
 step $CLS --orders hard-tail --methods bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --tdl-lr 3e-5 --work-dir work_dirs/benchmarks/cls_tdl3e-5 --results-dir docs/results/cls_tdl_lr3e-5
-step $CLS --orders hard-tail --methods ce,ce_crt,scl_crt,bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt --seeds 0,1,2 --epochs-stage1 100 --work-dir work_dirs/benchmarks/cls_e100 --results-dir docs/results/cls_epochs100
+step $CLS --orders hard-tail --methods ce,ce_crt,scl_crt,bdcl_crt,bdcl_descent_crt,bdcl_ascent_crt,bdcl_wo_tdl_crt,bdcl_balance_crt --seeds 0,1,2 --epochs-stage1 100 --work-dir work_dirs/benchmarks/cls_e100 --results-dir docs/results/cls_epochs100
 echo "=== $(date -u +%H:%M:%S) sweep finished"

@@ -59,6 +59,20 @@ def test_cls_quick_runs_aggregates_and_skips(tmp_path):
     again = _run([], tmp_path)
     assert '[run]' not in again and again.count('[skip]') == 2
 
+    # --tsne-only on a clone that holds the run JSONs but not the checkpoints: the BDCL stage 1
+    # is trained again (to the same result) and drawn; CE too; SCL has no run and is not drawn.
+    for name in (stage1['checkpoint'], ce_stage1['checkpoint']):
+        os.remove(name if os.path.isabs(name) else os.path.join(REPO, name))
+    tsne_out = _run(['--tsne-only'], tmp_path)
+    assert tsne_out.count('tools/train.py') == 2 and tsne_out.count('tools/analysis/tsne.py') == 2
+    record = json.loads((results / 'runs' / 'cls' / 'tsne.json').read_text())
+    assert record['figures'] == ['figures/tsne_hard-tail_ce.png',
+                                 'figures/tsne_hard-tail_bdcl_balance.png']
+    assert all((results / f).stat().st_size > 0 for f in record['figures'])
+    retrained = json.loads((runs / 'stage1_bdcl_balance_seed0.json').read_text())
+    assert retrained['temperatures'] == pytest.approx(stage1['temperatures'], abs=1e-6)
+    assert 'tsne_hard-tail_bdcl_balance.png' in (results / 'cls_results.md').read_text()
+
     # The t-SNE tool on the BDCL stage-1 checkpoint.
     settings = Settings(**stage1['settings'])
     data_root = [p for p in (tmp_path / 'data').iterdir() if p.is_dir()][0]
