@@ -94,16 +94,16 @@ def verdict_text(order: str, result: dict) -> str:
     if result.get('status') != 'compared':
         return f'- **{order}**: {result.get("status")}; no verdict.'
     ours = plan.METHODS[plan.BDCL_METHOD].label
-    verdicts = [d['verdict'] for diffs in result['metrics'].values() for d in diffs.values()
-                if d is not None]
+    compared = [(metric, base, d) for metric, diffs in result['metrics'].items()
+                for base, d in diffs.items() if d is not None]
+    verdicts = [d['verdict'] for _, _, d in compared]
     if not verdicts:
         return f'- **{order}**: fewer than 2 paired seeds; no verdict.'
     wins, losses = verdicts.count('beats'), verdicts.count('worse')
     total = len(verdicts)
     shown = [f'{d["verdict"]} {plan.METHODS[base].label} on {plan.METRIC_LABELS[metric]} '
              f'({fmt_paired(d)})'
-             for metric, diffs in result['metrics'].items() for base, d in diffs.items()
-             if d is not None and d['verdict'] in ('beats', 'worse')]
+             for metric, base, d in compared if d['verdict'] in ('beats', 'worse')]
     named = f': {"; ".join(shown)}' if shown else ''
     return (f'- **{order}**: {ours} minus each baseline, paired by seed, 95% interval: it '
             f'**beats** the baseline in {wins} of {total} comparisons, is **worse** in {losses}, '

@@ -9,8 +9,9 @@ import pytest
 from tests._shared.paths import REPO as ROOT
 
 CHANGELOG = osp.join('docs', 'changelog.md')
+# the guides and the generated results pages (docs/results/**), whose commands come from run JSONs
 PAGES = ['README.md'] + sorted(
-    osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs', '*.md')))
+    osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs', '**', '*.md'), recursive=True))
 # the changelog names removed paths on purpose: test_changelog_renames checks those
 CURRENT_PAGES = [p for p in PAGES if p != CHANGELOG]
 RENAME_ROW = re.compile(r'^\| `([^`]+)` \| `([^`]+)` \|$', re.M)
