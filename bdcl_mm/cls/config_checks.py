@@ -4,6 +4,8 @@ import os.path as osp
 from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
 
+from .backbone_check import BackboneLoadCheckHook
+
 STAGE1_HINT = ('Pass the stage-1 checkpoint: --cfg-options '
                'load_from=work_dirs/<stage-1 config>/epoch_<N>.pth')
 
@@ -30,12 +32,22 @@ def _check_stage2_weights(cfg: Config) -> None:
         f'--resume, that run starts from stage 1 and a rerun resumes its own checkpoint).')
 
 
+def add_backbone_check(cfg: Config) -> None:
+    """Append ``BackboneLoadCheckHook`` to ``cfg.custom_hooks`` unless it is listed."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    names = (BackboneLoadCheckHook.__name__, BackboneLoadCheckHook)
+    if not any(isinstance(h, dict) and h.get('type') in names for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type=BackboneLoadCheckHook.__name__)]
+
+
 def check_config(cfg: Config) -> None:
     """Fail early on the two-stage recipe's easy mistakes.
 
     - A cRT stage-2 model (``CRTClsHead``) without ``load_from`` or a backbone ``init_cfg`` would
       train a classifier on a random frozen backbone; so would a resume (``resume=True``, no
-      ``load_from``) that finds no checkpoint in ``work_dir``.
+      ``load_from``) that finds no checkpoint in ``work_dir``. A ``CRTClsHead`` config also gets
+      ``BackboneLoadCheckHook`` (:func:`add_backbone_check`), which stops the run when the
+      checkpoint it loads does not fill every backbone tensor.
     - A ``MultiView`` training pipeline needs ``BDCLImageClassifier`` (it concatenates views).
 
     Raises:
@@ -44,9 +56,11 @@ def check_config(cfg: Config) -> None:
     model = cfg.get('model') or {}
     head = model.get('head') or {}
     backbone = model.get('backbone') or {}
-    if (isinstance(head, dict) and head.get('type') == 'CRTClsHead' and not cfg.get('load_from')
-            and not backbone.get('init_cfg')):
+    crt = isinstance(head, dict) and head.get('type') == 'CRTClsHead'
+    if crt and not cfg.get('load_from') and not backbone.get('init_cfg'):
         _check_stage2_weights(cfg)
+    if crt:
+        add_backbone_check(cfg)
     multi_view = any(
         isinstance(t, dict) and t.get('type') == 'MultiView' for t in _train_pipeline(cfg))
     if multi_view and model.get('type') != 'BDCLImageClassifier':

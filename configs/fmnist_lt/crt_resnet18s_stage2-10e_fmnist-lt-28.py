@@ -17,5 +17,7 @@ model = dict(
 train_dataloader = dict(sampler=dict(_delete_=True, type='ClassBalancedSampler', num_samples_cls=4))
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 default_hooks = dict(checkpoint=dict(interval=5))
+# Stops the run unless load_from fills every backbone tensor (keys and shapes).
+custom_hooks = [dict(type='BackboneLoadCheckHook')]
 # Set to the stage-1 checkpoint (required).
 load_from = None

@@ -6,7 +6,8 @@
 #   train_dataloader = dict(
 #       sampler=dict(_delete_=True, type='ClassBalancedSampler', num_samples_cls=4))
 # load_from is non-strict: the log lists the stage-1 projector/classifier/loss keys as
-# unexpected and head.crt_fc.* as missing; every backbone.* key must load.
+# unexpected and head.crt_fc.* as missing; every backbone.* key must load (BackboneLoadCheckHook
+# refuses the checkpoint otherwise).
 _base_ = ['./resnet50_cls.py']
 
 max_epochs = 30
@@ -21,5 +22,7 @@ model = dict(
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 default_hooks = dict(checkpoint=dict(interval=5))
+# Stops the run unless load_from fills every backbone tensor (keys and shapes).
+custom_hooks = [dict(type='BackboneLoadCheckHook')]
 # Set to the stage-1 checkpoint (required).
 load_from = None
