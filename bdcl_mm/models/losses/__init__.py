@@ -8,10 +8,11 @@ from .functional import (GRADIENT_RULES, TDL_RULES, BDCLTerms, balance_error, bd
                          bdcl_loss_terms, bdcl_statistics, hep_update, running_margin_update,
                          tdl_anchor_gradient, tdl_update)
 from .statistics import BDCLStatistics
+from .tdl_equilibrium import balance_equilibrium, balance_is_interior, balance_target
 
 __all__ = [
     'BDCLLoss', 'BDCLStatistics', 'BDCLTerms', 'DEFAULT_TDL_LR', 'GRADIENT_RULES', 'TDL_RULES',
-    'balance_error', 'bdcl_loss', 'bdcl_loss_terms', 'bdcl_statistics', 'hep_update',
+    'balance_equilibrium', 'balance_error', 'balance_is_interior', 'balance_target', 'bdcl_loss', 'bdcl_loss_terms', 'bdcl_statistics', 'hep_update',
     'running_margin_update', 'tdl_anchor_gradient', 'tdl_update'
 ]
 
