@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.stamp
 
-.PHONY: setup test demo benchmark-cls benchmark-cls-long benchmark-tdl benchmark-tdl-long benchmark-seg benchmark-cost benchmark-cpu results-readme clean-venv
+.PHONY: setup test demo benchmark-cls benchmark-cls-long benchmark-tdl benchmark-tdl-long benchmark-tdl-audit benchmark-seg benchmark-cost benchmark-cpu results-readme clean-venv
 
 setup: $(STAMP)
 
@@ -45,6 +45,11 @@ benchmark-tdl: setup
 # Every TDL rule replayed for the update counts of the shipped configs (docs/tdl_rule_choice.md).
 benchmark-tdl-long: setup
 	$(BENCH_ENV) $(PY) benchmarks/tdl_long_horizon.py
+	$(PY) benchmarks/render_readme.py
+
+# What each TDL rule balances across classes at its equilibrium (docs/tdl_rule_choice.md).
+benchmark-tdl-audit: setup
+	$(BENCH_ENV) $(PY) benchmarks/tdl_balance_audit.py
 	$(PY) benchmarks/render_readme.py
 
 benchmark-seg: setup

@@ -167,6 +167,29 @@ def tdl_long_section(results_dir: str, readme_dir: str) -> List[str]:
             '']
 
 
+def tdl_audit_section(results_dir: str, readme_dir: str) -> List[str]:
+    """What each rule balances: max/min across classes of the audit's three quantities."""
+    path = osp.join(results_dir, 'tdl_balance_audit.json')
+    if not osp.isfile(path):
+        return []
+    data = read_json(path)
+    body = []
+    for kind, task in data['tasks'].items():
+        for rule, result in task['rules'].items():
+            body.append([kind, rule] + ['-' if result['spread'][q] is None else
+                                        f'{result["spread"][q]:.3f}'
+                                        for q in ('negative_mass', 'negative_gradient',
+                                                  'logit_gap')])
+    link = _link(results_dir, readme_dir, 'tdl_balance_audit.md')
+    return ['### What each TDL rule balances across classes', '',
+            'At each rule\'s replayed equilibrium on recorded real features, the max/min across '
+            'classes of the softmax mass on the negatives, of the negatives\' gradient weight '
+            f'with the paper\'s 1/tau, and of the logit gap (1 = balanced). Details: [{link}]'
+            f'({link}).', '',
+            markdown_table(['recording', 'rule', 'negative mass', 'negative gradient',
+                            'logit gap'], body), '']
+
+
 def seg_section(results_dir: str, readme_dir: str) -> List[str]:
     path = osp.join(results_dir, 'seg_results.json')
     if not osp.isfile(path):
@@ -270,6 +293,7 @@ def render_block(results_dir: str, readme_dir: str) -> str:
         cls_dirs.insert(0, results_dir)
     lines += tdl_section(cls_dirs, readme_dir)
     lines += tdl_long_section(results_dir, readme_dir)
+    lines += tdl_audit_section(results_dir, readme_dir)
     lines += seg_section(results_dir, readme_dir)
     for seg_dir in sorted(glob.glob(osp.join(results_dir, 'seg_*', 'seg_results.json'))):
         lines += seg_section(osp.dirname(seg_dir), readme_dir)

@@ -47,9 +47,11 @@ class BDCLLoss(nn.Module):
       relative penalty of a typical negative against a typical positive (the logit gap
       ``(mean positive - mean negative similarity) / tau_c``; balancing the negatives'
       penalty across classes is BDCL's stated purpose for TDL), keeping the geometric mean of
-      the temperatures at ``tau_init``. Interior equilibrium with ``tau_c`` proportional to
-      the class's margin, so poorly separated classes end colder; time constant ``1/tdl_lr``
-      updates. The margins are running estimates (moving sums with weight
+      the temperatures at ``tau_init``. Equilibrium ``tau_c = tau_init * m_c / GM(m)``
+      (``m_c`` the class's margin, GM over the classes), so poorly separated classes end
+      colder; it is interior exactly when ``tau_min / tau_init < m_c / GM(m) < tau_max /
+      tau_init`` for every class, else some class pins at a clamp
+      (:mod:`~bdcl_mm.models.losses.tdl_equilibrium`); time constant ``1/tdl_lr`` updates. The margins are running estimates (moving sums with weight
       ``margin_momentum``, :func:`functional.running_margin_update`), so the temperatures
       follow the features rather than each batch's sampling noise.
     * ``'paper'``: descent on the gradient stated in the paper, ``mean_{p} (1 - z_i.z_p) /
