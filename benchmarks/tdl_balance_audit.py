@@ -177,6 +177,7 @@ def run_drift(history: dict, start: int = 0, window: float = DRIFT_WINDOW) -> Li
 
 def committed_drifts(runs_dir: str) -> List[dict]:
     """:func:`run_drift` of every committed default-rule run with a temperature history."""
+    from .tdl_replay import STOP_TOLERANCE
     found = []
     for path in sorted(glob.glob(osp.join(runs_dir, 'seg', 'bdcl_seed*.json'))):
         run = read_json(path)
@@ -189,7 +190,18 @@ def committed_drifts(runs_dir: str) -> List[dict]:
         history = run['temperature_history']
         found.append(dict(run=rel(path), iterations=history['iterations'][-1],
                           updates=history['iterations'][-1], classes=run_drift(history)))
+    for entry in found:
+        entry['stopped'] = all(c['halves'] < STOP_TOLERANCE for c in entry['classes'])
     return found
+
+
+def against_fixed(rules: Dict[str, dict], rule: str = 'balance') -> Dict[str, Optional[bool]]:
+    """Per quantity: whether ``rule``'s max/min is below that of the fixed temperature."""
+    out = {}
+    for q in QUANTITIES:
+        a, b = rules[rule]['spread'][q], rules['none']['spread'][q]
+        out[q] = None if a is None or b is None else a < b
+    return out
 
 
 def measure(recording: dict, rule_taus: Dict[str, List[float]]) -> Dict[str, dict]:
@@ -248,11 +260,12 @@ def random_init(work_dir: str, quick: bool) -> dict:
     handle = loss.register_forward_pre_hook(capture, with_kwargs=True)
     model = runner.model
     model.train()
+    # the loop's own iterator: a second iterator over the InfiniteSampler would close the one
+    # the loop holds (its shared index generator) and yield nothing
+    batches = runner.train_loop.dataloader_iterator
     with torch.no_grad():
-        for i, batch in enumerate(runner.train_dataloader):
-            if i == (2 if quick else INIT_BATCHES):
-                break
-            model(**model.data_preprocessor(batch, True), mode='loss')
+        for _ in range(2 if quick else INIT_BATCHES):
+            model(**model.data_preprocessor(next(batches), True), mode='loss')
     handle.remove()
     total = sums[0]
     for other in sums[1:]:
@@ -296,12 +309,18 @@ def run(args) -> dict:
                                       recording_config=recording['config'],
                                       measured_batches=max(1, len(recording['batches']) // 10),
                                       rules=measure(recording, rule_taus))
+        summary['tasks'][kind]['closer_than_fixed'] = against_fixed(
+            summary['tasks'][kind]['rules'], defaults.tdl)
         print(f'[audit] {kind}: ' + ', '.join(
             f'{rule} {r["spread"]}' for rule, r in summary['tasks'][kind]['rules'].items()),
             flush=True)
     summary['random_init'] = random_init(args.work_dir, args.quick)
     summary['drift'] = committed_drifts(repo_path('docs', 'results', 'runs'))
     return summary
+
+
+def _closer(closer: Optional[bool]) -> str:
+    return 'not measured' if closer is None else 'closer' if closer else 'further apart'
 
 
 def _fmt(value: Optional[float], digits: int = 3) -> str:
@@ -332,6 +351,11 @@ def markdown(summary: dict) -> str:
                 for rule, r in task['rules'].items()]
         lines += [markdown_table(['rule', 'negative mass max/min', 'negative gradient max/min',
                                   'logit gap max/min', 'tau range'], rows), '']
+        closer = task['closer_than_fixed']
+        lines += [f'Against a fixed temperature (`none`), the default `{summary["default"]}` '
+                  'brings the classes\' ' + '; '.join(
+                      f'{q.replace("_", " ")} {_closer(closer[q])}' for q in QUANTITIES) + '.',
+                  '']
         if len(task['classes']) <= 4:
             per_class = []
             for rule, r in task['rules'].items():
@@ -357,16 +381,26 @@ def markdown(summary: dict) -> str:
     drift_rows = [[d['run'], str(d['iterations']), str(d['updates']),
                    f'{100 * min(c["change"] for c in d["classes"]):.2f}% - '
                    f'{100 * max(c["change"] for c in d["classes"]):.2f}%',
-                   f'{100 * max(c["halves"] for c in d["classes"]):.2f}%']
+                   f'{100 * max(c["halves"] for c in d["classes"]):.2f}%',
+                   'yes' if d['stopped'] else 'no']
                   for d in summary['drift']]
+    from .tdl_replay import STOP_TOLERANCE
+    stopped = {}
+    for d in summary['drift']:
+        group = osp.dirname(d['run']).split('runs/', 1)[1]  # seg, cls/hard-tail, cls/natural
+        stopped.setdefault(group, []).append(d['stopped'])
     lines += [
         '## Drift of real runs (default rule)', '',
         f'The committed runs\' temperature histories, over the last {100 * DRIFT_WINDOW:.0f}% of '
         'their temperature updates: the change of each class\'s temperature across that window '
         '(range over the classes), and the largest change between the means over its two '
-        'halves (the replay\'s "stopped" measure, which calls below 1% stopped).', '',
+        'halves (the replay\'s "stopped" measure: stopped when it is below '
+        f'{100 * STOP_TOLERANCE:.0f}% for every class).', '',
         markdown_table(['run', 'iterations', 'updates', 'change over the window',
-                        'max change between halves'], drift_rows), '']
+                        'max change between halves', 'stopped'], drift_rows), '',
+        'Stopped by that measure: ' + '; '.join(
+            f'`{group}` {sum(flags)} of {len(flags)} runs'
+            for group, flags in stopped.items()) + '.', '']
     return '\n'.join(lines)
 
 

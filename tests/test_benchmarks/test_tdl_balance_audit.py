@@ -1,14 +1,16 @@
-"""The audit's per-class quantities against a loop over anchors and items, and its drift and
-equilibrium helpers on hand-made traces (benchmarks/tdl_balance_audit.py)."""
+"""The audit's per-class quantities against a loop over anchors and items, its drift and
+equilibrium helpers on hand-made traces, and its random-init measurement on the demo model
+(benchmarks/tdl_balance_audit.py)."""
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from benchmarks.tdl_balance_audit import (class_quantities, class_sums, equilibrium, run_drift,
-                                          spread)
-from bdcl_mm.models.losses import bdcl_loss_terms, bdcl_statistics
+from benchmarks.tdl_balance_audit import (against_fixed, class_quantities, class_sums, equilibrium,
+                                          random_init, run_drift, spread)
+from bdcl_mm.models.losses import (balance_equilibrium, balance_is_interior, bdcl_loss_terms,
+                                   bdcl_statistics)
 
 
 def loop_reference(features, labels, taus, prototypes=None, valid=None):
@@ -83,3 +85,23 @@ def test_spread_equilibrium_and_drift():
         sum(0.1 + 0.001 * k for k in range(10, 16)) / 6) - 1
     assert drift[0]['halves'] == pytest.approx(halves)
     assert drift[1]['change'] == 0 and drift[1]['halves'] == 0
+
+
+def test_against_fixed_compares_each_spread_with_the_fixed_temperature():
+    rules = {'balance': dict(spread=dict(negative_mass=2.0, negative_gradient=1.5, logit_gap=None)),
+             'none': dict(spread=dict(negative_mass=1.8, negative_gradient=1.8, logit_gap=1.4))}
+    assert against_fixed(rules) == dict(negative_mass=False, negative_gradient=True,
+                                        logit_gap=None)
+
+
+def test_random_init_measures_the_demo_model_before_any_step(tmp_path):
+    out = random_init(str(tmp_path), quick=True)
+    assert out['batches'] == 2 and out['classes'] == ['background', 'benign', 'malignant']
+    margins = torch.tensor(out['margins'], dtype=torch.float64)
+    assert torch.isfinite(margins).all() and (margins != 0).any()
+    args = (out['tau_init'], out['tau_min'], out['tau_max'])
+    assert out['interior'] == balance_is_interior(margins, *args)
+    torch.testing.assert_close(torch.tensor(out['equilibrium'], dtype=torch.float64),
+                               balance_equilibrium(margins, *args, out['tdl_lr']).double())
+    assert out['equilibrium_gm'] == pytest.approx(
+        math.exp(sum(math.log(t) for t in out['equilibrium']) / 3))
