@@ -20,7 +20,8 @@ _LABEL = {'benign': 1, 'malignant': 2, 'normal': 0}
 def _box(height, width, rng):
     top, left = int(rng.integers(0, height // 2)), int(rng.integers(0, width // 2))
     box = np.zeros((height, width), dtype=bool)
-    box[top:top + int(rng.integers(3, height // 2)), left:left + int(rng.integers(3, width // 2))] = 1
+    rows, cols = int(rng.integers(3, height // 2)), int(rng.integers(3, width // 2))
+    box[top:top + rows, left:left + cols] = True
     return box
 
 
@@ -71,7 +72,8 @@ def make_busi_tree(root, counts=(6, 4, 3), size=(40, 32), seed=0, release_dir=Tr
             else:
                 extras = {1: 2, 2: 1}.get(n, 0) if folder == 'benign' else 0
                 style = 'L' if folder == 'benign' else ('RGBA' if n % 3 == 0 else 'RGB')
-                for k, suffix in enumerate(['_mask'] + [f'_mask_{i}' for i in range(1, extras + 1)]):
+                suffixes = ['_mask'] + [f'_mask_{i}' for i in range(1, extras + 1)]
+                for k, suffix in enumerate(suffixes):
                     lesion = _box(height, width, rng)
                     _save_mask(f'{stem}{suffix}.png', lesion, style if k == 0 else 'L')
                     label[lesion] = _LABEL[folder]

@@ -1,4 +1,5 @@
-"""The BUSI converter on a generated tree that mimics the release: labels, split, bad input, output."""
+"""The BUSI converter on a generated tree that mimics the release: labels, split, bad input,
+output, and the command line."""
 import json
 import os
 import os.path as osp
@@ -53,18 +54,21 @@ def test_labels_are_the_union_of_all_masks_of_any_mode(tmp_path):
     record = json.loads((out / 'busi_split.json').read_text())
     assert record['files'][split_of['benign_001']]['benign_001'] == dict(
         image='benign/benign (1).png',
-        masks=['benign/benign (1)_mask.png', 'benign/benign (1)_mask_1.png',
-               'benign/benign (1)_mask_2.png'])
+        masks=[
+            'benign/benign (1)_mask.png', 'benign/benign (1)_mask_1.png',
+            'benign/benign (1)_mask_2.png'
+        ])
     assert record['classes'] == ['background', 'benign', 'malignant']
     assert record['pixels'] == summary.pixels and record['images'] == summary.images
 
     table = summary.table().splitlines()
-    assert table[0].split() == ['split', 'benign', 'img', 'malignant', 'img', 'normal', 'img',
-                                'total', 'img', 'background', 'px', '%', 'benign', 'px', '%',
-                                'malignant', 'px', '%']
+    assert table[0].split() == [
+        'split', 'benign', 'img', 'malignant', 'img', 'normal', 'img', 'total', 'img', 'background',
+        'px', '%', 'benign', 'px', '%', 'malignant', 'px', '%'
+    ]
     total = pixels['train'] + pixels['val']
-    assert table[3].split() == ['all', '6', '4', '3', '13'] + [f'{100 * p / total.sum():.2f}'
-                                                            for p in total]
+    assert table[3].split() == ['all', '6', '4', '3', '13'
+                                ] + [f'{100 * p / total.sum():.2f}' for p in total]
 
 
 def test_split_is_stratified_and_reproducible(tmp_path):
@@ -73,8 +77,7 @@ def test_split_is_stratified_and_reproducible(tmp_path):
     assert first.images == {'train': [8, 5, 4], 'val': [2, 1, 1]}  # round(0.2 n) per folder
     convert_busi(str(tmp_path / 'src'), str(tmp_path / 'b'), seed=3, progress=False)
     assert _split_names(tmp_path / 'a', 'val') == _split_names(tmp_path / 'b', 'val')
-    convert_busi(str(tmp_path / 'src'), str(tmp_path / 'c'), seed=4, val_ratio=0.5,
-                 progress=False)
+    convert_busi(str(tmp_path / 'src'), str(tmp_path / 'c'), seed=4, val_ratio=0.5, progress=False)
     assert len(_split_names(tmp_path / 'c', 'val')) == 5 + 3 + 2  # round half to even
     convert_busi(str(tmp_path / 'src'), str(tmp_path / 'd'), seed=4, progress=False)
     assert _split_names(tmp_path / 'd', 'val') != _split_names(tmp_path / 'a', 'val')
@@ -113,7 +116,7 @@ def test_every_bad_input_is_named_in_one_error_and_nothing_is_written(tmp_path):
     assert not osp.lexists(out) and _siblings(out) == []
 
 
-def test_existing_output_is_kept_without_force_and_replaced_whole_with_it(tmp_path):
+def test_existing_output_is_kept_without_force_and_replaced_whole_with_it(tmp_path, monkeypatch):
     make_busi_tree(tmp_path / 'src')
     out = tmp_path / 'BUSI'
     out.mkdir()
@@ -122,19 +125,19 @@ def test_existing_output_is_kept_without_force_and_replaced_whole_with_it(tmp_pa
         convert_busi(str(tmp_path / 'src'), str(out), progress=False)
     assert os.listdir(out) == ['mine.txt'] and _siblings(out) == []
 
-    def fail_on_third(root, sample, calls=[]):
-        calls.append(sample)
-        if len(calls) == 3:
+    original, written = busi_module.busi_label, []
+
+    def fail_on_third(root, sample):  # the conversion stops half-way through the files
+        written.append(sample)
+        if len(written) == 3:
             raise RuntimeError('disk full')
         return original(root, sample)
 
-    original = busi_module.busi_label
-    busi_module.busi_label = fail_on_third
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(busi_module, 'busi_label', fail_on_third)
         with pytest.raises(RuntimeError, match='disk full'):
             convert_busi(str(tmp_path / 'src'), str(out), force=True, progress=False)
-    finally:
-        busi_module.busi_label = original
+    assert len(written) == 3
     assert os.listdir(out) == ['mine.txt'] and _siblings(out) == []
     convert_busi(str(tmp_path / 'src'), str(out), force=True, progress=False)
     assert sorted(os.listdir(out)) == ['ann_dir', 'busi_split.json', 'img_dir']
@@ -159,8 +162,8 @@ def test_mask_modes_any_colour_channel_alpha_ignored(tmp_path, mode):
             array[..., 3] = 255
         image = Image.fromarray(array, mode=mode)
     elif mode == 'LA':
-        image = Image.fromarray(np.stack([lesion * 200, np.full((6, 5), 255)], -1).astype(
-            np.uint8), mode='LA')
+        image = Image.fromarray(
+            np.stack([lesion * 200, np.full((6, 5), 255)], -1).astype(np.uint8), mode='LA')
     elif mode == 'P':
         image = Image.fromarray(lesion.astype(np.uint8), mode='P')
         image.putpalette([0, 0, 0, 255, 0, 0])
@@ -178,8 +181,9 @@ def test_output_names_are_traceable_and_safe(tmp_path):
     base = tmp_path / 'src' / RELEASE_DIR / 'benign'
     for suffix in ('', '_mask'):
         Image.new('L', (40, 32)).save(base / f'003{suffix}.png')
-    with pytest.raises(ConversionError,
-                       match=r'benign/benign \(3\).png and benign/003.png both become benign_003'):
+    with pytest.raises(
+            ConversionError,
+            match=r'benign/benign \(3\).png and benign/003.png both become benign_003'):
         convert_busi(str(tmp_path / 'src'), str(tmp_path / 'out'), progress=False)
 
 
@@ -198,17 +202,29 @@ def test_command_line_end_to_end_without_host_imports(tmp_path):
     out = tmp_path / 'BUSI'
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
     code = textwrap.dedent(CLI.format(src=str(tmp_path / 'src'), out=str(out), tools=TOOLS))
-    proc = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path), env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, '-c', code],
+                          cwd=str(tmp_path),
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     assert 'HOSTS []' in lines and f'wrote {out} (split seed 1)' in lines
-    assert [line.split()[:5] for line in lines if line.startswith('all')] == [
-        ['all', '6', '4', '0', '10']]
+    assert [line.split()[:5] for line in lines
+            if line.startswith('all')] == [['all', '6', '4', '0', '10']]
     assert 'converting BUSI' in proc.stderr  # the progress bar
     assert json.loads((out / 'busi_split.json').read_text())['seed'] == 1
 
-    again = subprocess.run([sys.executable, osp.join(TOOLS, 'dataset_converters', 'busi.py'),
-                            str(tmp_path / 'src'), str(out)], cwd=str(tmp_path), env=env,
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run([
+        sys.executable,
+        osp.join(TOOLS, 'dataset_converters', 'busi.py'),
+        str(tmp_path / 'src'),
+        str(out)
+    ],
+                           cwd=str(tmp_path),
+                           env=env,
+                           capture_output=True,
+                           text=True,
+                           timeout=300)
     assert again.returncode == 1 and 'already exists; pass --force' in again.stderr

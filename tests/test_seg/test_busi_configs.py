@@ -33,8 +33,10 @@ def _load(name):
 
 def _with_root(cfg, root):
     """The config's data keys as plain dicts, the loaders' data root set to ``root``."""
-    data = {key: cfg[key].to_dict() if hasattr(cfg[key], 'to_dict') else cfg[key]
-            for key in DATA_KEYS}
+    data = {
+        key: cfg[key].to_dict() if hasattr(cfg[key], 'to_dict') else cfg[key]
+        for key in DATA_KEYS
+    }
     for loader in LOADERS:
         data[loader]['dataset']['data_root'] = root
     data['data_root'] = root

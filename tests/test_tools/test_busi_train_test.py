@@ -43,8 +43,8 @@ randomness = dict(seed=0)
 
 def test_busi_config_trains_and_tests_on_a_converted_tree(tmp_path):
     make_busi_tree(tmp_path / 'src', counts=(5, 5, 5), size=(48, 40))
-    converted = run_tool('dataset_converters/busi.py', tmp_path / 'src', tmp_path / 'BUSI',
-                         '--quiet', cwd=tmp_path)
+    converted = run_tool(
+        'dataset_converters/busi.py', tmp_path / 'src', tmp_path / 'BUSI', '--quiet', cwd=tmp_path)
     assert 'all    ' in converted.stdout
     config = tmp_path / 'tiny_busi_unet.py'
     config.write_text(f'_base_ = [{CONFIG!r}]\n' +
@@ -52,8 +52,8 @@ def test_busi_config_trains_and_tests_on_a_converted_tree(tmp_path):
     work = tmp_path / 'work'
     run_tool('train.py', config, '--work-dir', work, cwd=tmp_path)
     assert osp.isfile(work / 'iter_2.pth')
-    tested = run_tool('test.py', config, work / 'iter_2.pth', '--work-dir', tmp_path / 'test',
-                      cwd=tmp_path)
+    tested = run_tool(
+        'test.py', config, work / 'iter_2.pth', '--work-dir', tmp_path / 'test', cwd=tmp_path)
     log = tested.stdout + tested.stderr
     header = next(line for line in log.splitlines() if 'Class' in line and 'IoU' in line)
     assert 'Dice' in header

@@ -8,8 +8,9 @@ Input (the public release, Al-Dhabyani et al., Data in Brief 2020; not redistrib
 
 ``SRC`` is the release's ``Dataset_BUSI_with_GT`` folder or the folder that holds it. Masks may be
 L, RGB or RGBA (or palette) PNGs: a pixel is lesion where any colour channel is non-zero (alpha is
-ignored), and an image's label is the union of all its masks. Files other than ``.png`` are
-ignored. ``normal/`` images are all background (their masks are checked, their pixels not used).
+ignored), and an image's label is the union of all its masks. Hidden files and files other than
+``.png`` are ignored. ``normal/`` images are all background (their masks are checked, their pixels
+not used).
 
 Output (what ``ThyroidUSDataset`` and the TUI configs read)::
 
@@ -109,10 +110,8 @@ class BusiSummary:
         """Rows: each split and all; columns: images per source folder, pixel share per class."""
         splits = [s for s in SPLITS if s in self.images]
         merged = BusiSummary(
-            images={'all': [sum(self.images[s][i] for s in splits)
-                            for i in range(len(BUSI_FOLDERS))]},
-            pixels={'all': [sum(self.pixels[s][c] for s in splits)
-                            for c in range(len(BUSI_SEG_CLASSES))]})
+            images={'all': np.sum([self.images[s] for s in splits], axis=0).tolist()},
+            pixels={'all': np.sum([self.pixels[s] for s in splits], axis=0).tolist()})
         header = (['split'] + [f'{f} img' for f in BUSI_FOLDERS] + ['total img'] +
                   [f'{c} px %' for c in BUSI_SEG_CLASSES])
         rows = []
@@ -121,9 +120,13 @@ class BusiSummary:
             rows.append([split] + [str(n) for n in images] + [str(sum(images))] +
                         [f'{100 * s:.2f}' for s in summary.shares(split)])
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-        return '\n'.join('  '.join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                                   for i, (cell, w) in enumerate(zip(line, widths)))
-                         for line in [header] + rows)
+
+        def line(cells):
+            return '  '.join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(cells, widths)))
+
+        return '\n'.join(line(cells) for cells in [header] + rows)
 
 
 def find_busi_root(src: str, folders: Sequence[str] = BUSI_FOLDERS) -> str:
@@ -193,8 +196,10 @@ def scan_busi(root: str, folders: Sequence[str] = BUSI_FOLDERS) -> List[BusiSamp
                     (-1 if extra is None else int(extra), file))
         for owner, owned in sorted(masks.items()):
             if owner not in stems:
-                problems += [f'mask without its image ({owner}.png): {folder}/{file}'
-                             for _, file in sorted(owned)]
+                problems += [
+                    f'mask without its image ({owner}.png): {folder}/{file}'
+                    for _, file in sorted(owned)
+                ]
         images = [s for s in stems if not _MASK.match(s)]
         if not images:
             problems.append(f'no image in {osp.join(root, folder)}')
@@ -301,10 +306,13 @@ def convert_busi(src: str,
     root = find_busi_root(src, folders)
     _check_out_apart(root, out)
     samples = scan_busi(root, folders)
-    train, val = stratified_split([s.stratum for s in samples], len(BUSI_FOLDERS), val_ratio,
-                                  seed)
+    train, val = stratified_split([s.stratum for s in samples], len(BUSI_FOLDERS), val_ratio, seed)
     splits = {'train': [samples[i] for i in train], 'val': [samples[i] for i in val]}
-    summary = BusiSummary()
+    summary = BusiSummary(
+        images={s: [0] * len(BUSI_FOLDERS)
+                for s in SPLITS},
+        pixels={s: [0] * len(BUSI_SEG_CLASSES)
+                for s in SPLITS})
     from tqdm import tqdm
     with atomic_output_dir(out, force) as tmp:
         for split in SPLITS:
@@ -318,10 +326,17 @@ def convert_busi(src: str,
                     shutil.copyfile(
                         osp.join(root, sample.image),
                         osp.join(tmp, 'img_dir', split, f'{sample.name}.png'))
-                    Image.fromarray(label, mode='L').save(
-                        osp.join(tmp, 'ann_dir', split, f'{sample.name}.png'))
+                    label_path = osp.join(tmp, 'ann_dir', split, f'{sample.name}.png')
+                    Image.fromarray(label, mode='L').save(label_path)
                     summary.add(split, sample, label)
                     bar.update()
+        files = {
+            split: {
+                s.name: dict(image=s.image, masks=list(s.masks))
+                for s in items
+            }
+            for split, items in splits.items()
+        }
         record = dict(
             dataset='BUSI',
             source=osp.abspath(root),
@@ -330,12 +345,9 @@ def convert_busi(src: str,
             drop_normal=drop_normal,
             folders=list(BUSI_FOLDERS),
             classes=list(BUSI_SEG_CLASSES),
-            images={s: summary.images.get(s, [0] * len(BUSI_FOLDERS)) for s in SPLITS},
-            pixels={s: summary.pixels.get(s, [0] * len(BUSI_SEG_CLASSES)) for s in SPLITS},
-            files={
-                split: {s.name: dict(image=s.image, masks=list(s.masks)) for s in items}
-                for split, items in splits.items()
-            })
+            images=summary.images,
+            pixels=summary.pixels,
+            files=files)
         with open(osp.join(tmp, SPLIT_FILE), 'w', encoding='utf-8') as f:
             json.dump(record, f, indent=2)
             f.write('\n')
