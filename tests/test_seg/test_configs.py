@@ -27,6 +27,7 @@ BDCL_CE = ('BDCLOCRHead', 'CrossEntropyLoss')
 EXPECTED = {
     'hrnet_ocr_tui.py': BDCL_CE + ('balance', True),
     'bdcl_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('balance', True),
+    'bdcl_ocrnet_hr48_80k_busi-512x512.py': BDCL_CE + ('balance', True),
     'ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'CrossEntropyLoss', None, None),
     'focal_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'FocalLoss', None, None),
     'lovasz_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'LovaszLoss', None, None),
@@ -72,7 +73,8 @@ def test_config_fields(path):
         if tdl == 'paper':  # BDCLLoss's step for the rule, not the 'balance' time constant
             assert contrast.get('tdl_lr') is None
     if 'demo' not in path:
-        assert cfg.train_dataloader.dataset.data_root == 'data/TUI'
+        root = 'data/BUSI' if 'busi' in osp.basename(path) else 'data/TUI'
+        assert cfg.train_dataloader.dataset.data_root == root
         assert cfg.crop_size == (512, 512) and cfg.model.data_preprocessor.size == (512, 512)
         assert ocr.in_channels == [48, 96, 192, 384]
         assert cfg.model.pretrained == 'open-mmlab://msra/hrnetv2_w48'
