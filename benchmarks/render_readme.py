@@ -27,6 +27,7 @@ from benchmarks import cls_plan as plan  # noqa: E402
 from benchmarks.cls_report import paired_table, verdict_text  # noqa: E402
 from benchmarks.common import (RESULTS_DIR, REPO_ROOT, fmt_mean_std, markdown_table,  # noqa
                                read_json, write_text)
+from benchmarks.seg_benchmark import hd95_cells  # noqa: E402
 
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 SUMMARY_START, SUMMARY_END = '<!-- results-summary:start -->', '<!-- results-summary:end -->'
@@ -173,17 +174,19 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
         return ['**Segmentation:** not run (no `seg_results.json`).', '']
     data = read_json(path)
     s = data['settings']
-    header = ['method', 'seeds', 'mIoU', 'IoU background', 'IoU benign', 'IoU malignant']
+    header = ['method', 'seeds', 'mIoU', 'IoU background', 'IoU benign', 'IoU malignant',
+              'HD95 benign (px)', 'HD95 malignant (px)']
     body = []
     for row in data['rows'].values():
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU'])] +
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—'
-                     for c in ('background', 'benign', 'malignant')])
+                     for c in ('background', 'benign', 'malignant')] + hd95_cells(row))
     out = [f'### Segmentation: synthetic thyroid ultrasound (CPU-sized, {s["iters"]} iterations)',
            '',
            f'**Synthetic** data ({s["num_train"]} train / {s["num_val"]} val, {s["size"]}x'
            f'{s["size"]}), HRNetV2-W18-small + OCR from scratch, **{s["iters"]} iterations**, '
-           f'batch {s["batch"]}. Not comparable with the paper\'s TUI numbers. Details: '
+           f'batch {s["batch"]}. HD95 in pixels (— for runs recorded without it). Not '
+           'comparable with the paper\'s TUI numbers. Details: '
            f'[{_link(results_dir, readme_dir, "seg_results.md")}]'
            f'({_link(results_dir, readme_dir, "seg_results.md")}).', '',
            markdown_table(header, body) if body else 'No run finished.', '',
