@@ -39,9 +39,9 @@ SIZES = {'small lesions (r 8-20)': (8, 20), 'medium (r 30-60)': (30, 60),
          'large (r 90-150)': (90, 150)}
 
 
-def lesion_pair(rng: np.random.Generator, size: int, radius: Tuple[int, int]) -> Tuple[np.ndarray,
-                                                                                          np.ndarray]:
-    """A ground-truth and a predicted label map (int64, ``(size, size)``) with classes 1 and 2.
+def lesion_pair(rng: np.random.Generator, size: int,
+                radius: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+    """A predicted and a ground-truth label map (int64, ``(size, size)``) with classes 1 and 2.
 
     Each class gets an irregular blob (an ellipse whose radius varies with the angle); the
     prediction shifts it, grows or shrinks it, adds speckle false positives, and drops the
@@ -177,7 +177,8 @@ def main(argv=None) -> int:
         f'- command: `{command}`',
         f'- machine: {where}; MONAI {_monai_version()}; run in {wall:.0f} s, '
         f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC', '',
-        f'Per-image cost at {args.size}x{args.size}, {args.repeats} repetitions:', ''] + body + [''])
+        f'Per-image cost at {args.size}x{args.size}, {args.repeats} repetitions:', ''
+    ] + body + [''])
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     tmp = args.out + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
