@@ -30,12 +30,19 @@ def test_seg_quick(tmp_path):
         present = [v['IoU'] for v in data['per_class'].values() if v['IoU'] is not None]
         # mIoU is the mean over the classes present in the val split
         assert abs(sum(present) / len(present) - data['mIoU']) < 0.02
+        # HD95 / ASSD per foreground class from SurfaceDistanceMetric's table (None: undefined)
+        assert data['surface']['unit'] == 'px'
+        assert set(data['surface']['per_class']) == {'benign', 'malignant'}
+        for values in data['surface']['per_class'].values():
+            assert {'HD95', 'ASSD', 'missed', 'false alarm', 'absent'} <= set(values)
+            assert values['HD95'] is None or values['HD95'] >= 0.0
     bdcl = json.loads((results / 'runs' / 'seg' / 'bdcl_seed0.json').read_text())
     assert 'temperature_history' in bdcl
     summary = json.loads((results / 'seg_results.json').read_text())
     assert set(summary['rows']) == {'ce', 'bdcl'}
     md = (results / 'seg_results.md').read_text()
     assert '**Synthetic data**' in md and 'OCR + CE' in md and 'OCR + BDCL' in md
+    assert '| HD95 benign (px) | HD95 malignant (px) |' in md
 
 
 def test_cost_quick(tmp_path):

@@ -83,6 +83,21 @@ def test_config_fields(path):
         assert cfg.model.pretrained is None and cfg.crop_size == (128, 128)
 
 
+EVALUATED_CONFIGS = sorted(
+    SEG_CONFIGS + glob.glob(osp.join(REPO, 'configs', 'bdcl', 'bdcl_*_tui-512x512.py')) +
+    [osp.join(REPO, 'benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')])
+
+
+@pytest.mark.parametrize('path', sorted(set(EVALUATED_CONFIGS)), ids=osp.basename)
+def test_configs_evaluate_iou_and_surface_distances(path):
+    """Every TUI config (through its dataset base) reports IoU / Dice and HD95 / ASSD."""
+    cfg = Config.fromfile(path)
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        assert [m.type for m in evaluator] == ['IoUMetric', 'SurfaceDistanceMetric']
+        assert evaluator[0].iou_metrics == ['mIoU', 'mDice']
+    assert 'bdcl_mm.seg' in cfg.custom_imports.imports
+
+
 def test_demo_model_builds_and_trains_one_step():
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py'))
