@@ -1,6 +1,8 @@
 """Which host heads ``BDCLDecodeHead`` wraps: every listed host builds, runs forward and trains with
 the BDCL term; a host type that does not fit the inherited arguments, or none, is named."""
 import math
+import os.path as osp
+import re
 
 import pytest
 import torch
@@ -13,6 +15,7 @@ import bdcl_mm.seg  # noqa: F401
 from bdcl_mm.seg import PixelContrastMixin
 from bdcl_mm.seg.host_heads import (CASCADE_HOST_HEADS, HOST_HEADS, accepted_arguments,
                                     heads_accepting)
+from tests._shared.paths import REPO
 
 # a 64x64 image through a 4-level backbone: (8, 16, 32, 64) channels at strides 4, 8, 16, 32
 LEVELS = dict(in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3])
@@ -143,3 +146,12 @@ def test_heads_accepting_needs_the_required_arguments():
     assert 'DepthwiseSeparableASPPHead' not in heads_accepting(['in_channels', 'channels',
                                                                 'num_classes', 'dilations'])
     assert 'ASPPHead' in heads_accepting(['in_channels', 'channels', 'num_classes', 'dilations'])
+
+
+def test_docs_list_the_tested_hosts():
+    with open(osp.join(REPO, 'docs', 'segmentation.md'), encoding='utf-8') as f:
+        text = f.read()
+    listed = text[text.index('<!-- host-heads:start -->'):text.index('<!-- host-heads:end -->')]
+    plain, cascade = listed.split('at `decode_head[1]` of a cascade:')
+    assert re.findall(r'`(\w+)`', plain) == list(HOST_HEADS)
+    assert re.findall(r'`(\w+)`', cascade) == list(CASCADE_HOST_HEADS)
