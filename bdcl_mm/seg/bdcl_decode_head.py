@@ -90,8 +90,8 @@ def build_bdcl_decode_head(host_type: Union[str, type, None] = None, **kwargs) -
     """Build the host decode head ``host_type`` with the BDCL pixel-contrast term.
 
     Args:
-        host_type (str | type): the host head (a registered mmseg decode head or its class): the
-            type of the decode head the config replaces. Required; tools/train.py and
+        host_type (str | type, optional): the host head (a registered mmseg decode head or its
+            class): the type of the decode head the config replaces. Required; tools/train.py and
             tools/test.py set it from the config's ``_base_`` files when it is missing
             (:func:`~bdcl_mm.seg.host_heads.fill_host_type`).
         **kwargs: the host head's arguments, plus those of
