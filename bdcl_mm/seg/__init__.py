@@ -12,6 +12,8 @@ HD95 and ASSD to an evaluator.
 import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
 from .bdcl_decode_head import bdcl_head_class, build_bdcl_decode_head
 from .contrast_scope import SCOPES, gather_samples
+from .host_heads import CASCADE_HOST_HEADS, HOST_HEADS, fill_host_type
+from .host_heads import fill_host_type as complete_config  # what tools/train.py fills in
 from .label_grid import labels_to_grid
 from .num_classes_check import (SegNumClassesCheckHook, check_config, check_num_classes,
                                 compare_num_classes)
@@ -25,5 +27,6 @@ __all__ = [
     'BDCLOCRHead', 'PixelContrastMixin', 'PixelSamples', 'SCOPES', 'SegNumClassesCheckHook',
     'ThyroidUSDataset', 'bdcl_head_class', 'build_bdcl_decode_head', 'check_config',
     'check_num_classes', 'compare_num_classes', 'gather_samples', 'labels_to_grid',
-    'sample_pixels', 'water_fill', 'ImageSurfaceRecord', 'SurfaceDistanceMetric'
+    'sample_pixels', 'water_fill', 'ImageSurfaceRecord', 'SurfaceDistanceMetric',
+    'CASCADE_HOST_HEADS', 'HOST_HEADS', 'complete_config', 'fill_host_type'
 ]
