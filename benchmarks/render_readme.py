@@ -24,7 +24,7 @@ if __package__ in (None, ''):
     __package__ = 'benchmarks'  # noqa: A001
 
 from benchmarks import cls_plan as plan  # noqa: E402
-from benchmarks.cls_report import paired_table, verdict_text  # noqa: E402
+from benchmarks.cls_report import ablation_markdown, paired_table, verdict_text  # noqa: E402
 from benchmarks.common import (RESULTS_DIR, REPO_ROOT, fmt_mean_std, markdown_table,  # noqa
                                read_json, write_text)
 from benchmarks.seg_benchmark import hd95_cells  # noqa: E402
@@ -75,6 +75,7 @@ def cls_section(results_dir: str, readme_dir: str) -> List[str]:
                 verdict_text(order, data['verdict'][order]), '']
         if data['verdict'][order].get('status') == 'compared':
             out += [paired_table(data['verdict'][order]), '']
+        out += ablation_markdown(rows)
     for order, rules in data.get('temperatures', {}).items():
         bits = [f'`{rule}`: head tau {t["head_mean_tau"]["mean"]:.4f} vs tail tau '
                 f'{t["tail_mean_tau"]["mean"]:.4f} (head hotter: '
@@ -216,9 +217,11 @@ def cost_section(results_dir: str, readme_dir: str, title: str = 'Cost') -> List
             continue
         with open(path, encoding='utf-8') as f:
             text = f.read()
-        ratio = re.search(r'ratio BDCL / CE \(median step time\): ([0-9.]+)', text)
+        ratio = re.search(r'ratio BDCL / CE \(median over paired steps\): ([0-9.]+) '
+                          r'(\[[0-9., ]+\]), ([^(\n]+) \(', text)
         command = re.search(r'- command: `([^`]*)`', text)
-        summary = f'BDCL / CE step-time ratio **{ratio.group(1)}**; ' if ratio else ''
+        summary = (f'BDCL / CE step-time ratio **{ratio.group(1)}** {ratio.group(2)}, '
+                   f'{ratio.group(3).strip()}; ' if ratio else '')
         out.append(f'- {what}: {summary}table in [{_link(results_dir, readme_dir, name)}]'
                    f'({_link(results_dir, readme_dir, name)})' +
                    (f' (`{command.group(1)}`)' if command else '') + '.')

@@ -60,7 +60,7 @@ METHODS: Dict[str, dict] = {
                        switches_from=_full_size('baselines', 'bdcl-tdl-paper')),
     'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
                         switches_from=_full_size('baselines', 'bdcl-wo-tdl')),
-    'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
+    'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP (TDL balance)', config=BDCL_CFG,
                         switches_from=_full_size('baselines', 'bdcl-wo-hep')),
     'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
                        config=BDCL_CFG, switches_from=_full_size('baselines', 'bdcl-scope-image')),
@@ -346,7 +346,7 @@ def seg_markdown(summary: dict) -> str:
         'the paper\'s HRNetV2-W48 80k-iteration setting.', ''
     ]
     header = (['method', 'seeds', 'mIoU', 'mDice'] + [f'IoU {c}' for c in CLASSES] +
-              [f'HD95 {c} (px)' for c in CLASSES[1:]] + ['wall s'])
+              [f'HD95 {c} (px)' for c in CLASSES[1:]] + ['wall s, load-dependent'])
     body = []
     for row in summary['rows'].values():
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU']),
@@ -357,6 +357,8 @@ def seg_markdown(summary: dict) -> str:
               f'- {summary["verdict"]}']
     scope = scope_comparison(summary['rows'])
     lines += [f'- {scope}', ''] if scope else ['']
+    from benchmarks.ablation import seg_ablation_markdown
+    lines += seg_ablation_markdown(summary['rows'])
     if summary.get('figures'):
         lines += ['Per-class temperatures of OCR + BDCL during training (BDCLHook):', '']
         lines += [f'![{osp.basename(f)}]({f})' for f in summary['figures']] + ['']
@@ -376,7 +378,7 @@ def parse_args(argv=None):
     d = SegSettings()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image')
+    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image,bdcl_wo_tdl,bdcl_wo_hep')
     p.add_argument('--seeds', default='0,1,2,3,4')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))

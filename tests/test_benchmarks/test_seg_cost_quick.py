@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from tests._shared.paths import REPO
+from tests.test_docs_generated import problems
 
 # One thread per process: the benchmark subprocesses share 2 cores with the test runner.
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
@@ -46,10 +47,14 @@ def test_seg_quick(tmp_path):
 
 
 def test_cost_quick(tmp_path):
-    out = _run('cost_benchmark.py', ['--results-dir', str(tmp_path)], tmp_path)
+    out = _run('cost_benchmark.py', ['--results-dir', str(tmp_path), '--log-dir',
+                                     str(tmp_path / 'logs')], tmp_path)
     assert out.count(': ok ->') == 2
     step = (tmp_path / 'cost_seg_step.md').read_text()
-    assert 'ratio BDCL / CE (median step time):' in step
+    assert 'ratio BDCL / CE (median over paired steps):' in step
     assert 'benchmark_seg_step.py --quick' in step
     loss = (tmp_path / 'cost_loss.md').read_text()
     assert 'benchmark_loss.py --quick' in loss and 'BDCL loss forward+backward' in loss
+    # the libraries' warnings stay in the stderr logs, out of the pages
+    assert problems(step) == [] and problems(loss) == []
+    assert 'Warning' in (tmp_path / 'logs' / 'cost_seg_step.stderr.log').read_text()
