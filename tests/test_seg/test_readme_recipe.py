@@ -103,6 +103,9 @@ def test_tui_swap_base_holds_the_data_of_tui_512x512():
     assert list(swap.keys()) == ['tui']
     assert swap.tui.num_classes == whole.num_classes and swap.tui.crop_size == whole.crop_size
     for key in DATA_KEYS:
+        if key.endswith('_evaluator'):  # a list replaces the stock evaluator without a merge
+            assert swap.tui[key] == whole[key], key
+            continue
         part = swap.tui[key].to_dict()
         assert part.pop('_delete_') is True
         assert part == whole[key].to_dict(), key

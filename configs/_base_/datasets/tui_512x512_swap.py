@@ -2,8 +2,9 @@
 # mmseg config (model, data, runtime and schedule). Such a config already defines
 # train_dataloader & co., and mmengine refuses two bases that define the same key ("Duplicate key
 # is not allowed among bases"), so ./tui_512x512.py cannot be its second base; this file can.
-# Each dataloader and evaluator carries `_delete_=True`, so assigning it replaces the stock one
-# whole (a stock dataset wrapper such as DRIVE's RepeatDataset does not survive a merge):
+# Each dataloader carries `_delete_=True`, so assigning it replaces the stock one whole (a stock
+# dataset wrapper such as DRIVE's RepeatDataset does not survive a merge); the evaluators are a
+# list (IoU and surface distances), which replaces the stock evaluator without a merge:
 #   _base_ = ['mmseg::unet/unet-s5-d16_fcn_4xb4-40k_drive-64x64.py',
 #             '<bdcl_mm>/configs/_base_/datasets/tui_512x512_swap.py']
 #   model = dict(data_preprocessor=dict(size=_base_.tui.crop_size), ...)
@@ -61,7 +62,10 @@ tui = dict(
                 dict(type='LoadAnnotations', reduce_zero_label=False),
                 dict(type='PackSegInputs'),
             ])),
-    val_evaluator=dict(_delete_=True, type='IoUMetric', iou_metrics=['mIoU', 'mDice']),
+    val_evaluator=[
+        dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice']),
+        dict(type='SurfaceDistanceMetric'),
+    ],
 )
 tui['test_dataloader'] = tui['val_dataloader']
 tui['test_evaluator'] = tui['val_evaluator']
