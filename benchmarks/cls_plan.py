@@ -115,13 +115,19 @@ class Settings:
     #: temperatures follow a gradient rule ('paper', 'descent', 'ascent'), e.g.
     #: ``{'tdl_lr': 3e-05}`` from ``--tdl-lr``; empty: the configs' values.
     extra: Dict[str, float] = field(default_factory=dict)
+    #: A harmless perturbation of the run (``benchmarks/perturbation.py``, e.g. 'threads2'),
+    #: for the noise floor; None: a main run (left out of the key, which stays as it was).
+    perturb: Optional[str] = None
 
     def key(self) -> str:
         """A stable text form, compared to skip finished runs."""
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(self.as_dict(), sort_keys=True)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if data['perturb'] is None:
+            del data['perturb']
+        return data
 
     def model_options(self) -> Dict[str, int]:
         """``--cfg-options`` of the ResNet width: stem/base channels ``width``, features

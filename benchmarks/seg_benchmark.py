@@ -4,6 +4,7 @@
     python benchmarks/seg_benchmark.py --methods ce,bdcl --seeds 0,1,2 --iters 1000
     python benchmarks/seg_benchmark.py --aggregate-only
     python benchmarks/seg_benchmark.py --quick --work-dir /tmp/s --results-dir /tmp/s/results
+    python benchmarks/seg_benchmark.py --perturb threads2 --methods ce   # noise-floor runs
 
 Model: HRNetV2-W18-small + OCR at 128x128 with the BDCL head
 (``configs/demo/bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py``); the CE baseline is
@@ -16,7 +17,9 @@ Per-class IoU / Dice come from the per-class table mmseg's IoUMetric writes to t
 per-class HD95 / ASSD (pixels) from the table of bdcl_mm's SurfaceDistanceMetric beside it; runs
 recorded before the configs had that metric show ``—`` there.
 One result JSON per run (``RESULTS/runs/seg/<method>_seed<s>.json``); finished runs are skipped;
-the aggregate is ``RESULTS/seg_results.{json,md}``.
+the aggregate is ``RESULTS/seg_results.{json,md}``. With ``--perturb NAME``
+(``benchmarks/perturbation.py``) the runs go to ``RESULTS/noise/NAME/runs/seg/`` instead and the
+aggregate is ``RESULTS/noise_floor.{json,md}`` (``benchmarks/noise_floor.py``).
 """
 import argparse
 import json
@@ -32,6 +35,7 @@ if __package__ in (None, ''):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     __package__ = 'benchmarks'  # noqa: A001
 
+from benchmarks import noise_floor, perturbation  # noqa: E402
 from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E402
                                last_record_with, log_folders, markdown_table, read_json, read_scalars, rel,
                                repo_path, run_logged, shell_command, tail, train_command,
@@ -113,9 +117,18 @@ class SegSettings:
     iters: int = 400
     batch: int = 4
     warmup: int = 100
+    #: A harmless perturbation (``benchmarks/perturbation.py``) for the noise floor; None: a
+    #: main run (left out of the key, which stays as it was).
+    perturb: Optional[str] = None
 
     def key(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(self.as_dict(), sort_keys=True)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        if data['perturb'] is None:
+            del data['perturb']
+        return data
 
 
 QUICK = dict(methods='ce,bdcl', seeds='0', num_train=4, num_val=2, iters=3, batch=2, warmup=1)
@@ -208,7 +221,7 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
         shutil.rmtree(work_dir)
     cmd = train_command(spec['config'], work_dir, options)
     print(f'[run] {shell_command(cmd)}', flush=True)
-    code, wall = run_logged(cmd, work_dir + '.log', device)
+    code, wall = run_logged(cmd, work_dir + '.log', device, env=perturbation.env_of(s.perturb))
     if code:
         raise RunFailed(f'exit {code}; log {work_dir}.log:\n{tail(work_dir + ".log")}')
     records = read_scalars(work_dir)
@@ -219,14 +232,15 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
     per_class = parse_table(log_text)
     surface = parse_surface_table(log_text)
     train = [r for r in records if 'loss' in r]
-    result = dict(kind='seg', method=method, label=spec['label'], seed=seed, settings=asdict(s),
+    result = dict(kind='seg', method=method, label=spec['label'], seed=seed, settings=s.as_dict(),
                   settings_key=s.key(), command=shell_command(cmd), wall_s=wall,
                   work_dir=rel(work_dir), mIoU=final['mIoU'], mDice=final.get('mDice'),
                   aAcc=final.get('aAcc'), per_class=per_class,
                   mHD95=_finite(final.get('mHD95')), mASSD=_finite(final.get('mASSD')),
                   surface=surface,
                   curves={'iter': [r.get('iter', r.get('step')) for r in train],
-                          'loss': [r['loss'] for r in train]})
+                          'loss': [r['loss'] for r in train]},
+                  **perturbation.record_of(s.perturb))
     hook_json = osp.join(work_dir, 'bdcl_temperatures.json')
     if osp.isfile(hook_json) and switches.get(LOSS + 'tdl') != 'none':
         result['temperature_history'] = read_json(hook_json)
@@ -271,7 +285,7 @@ def aggregate(results_dir: str, s: SegSettings, methods: List[str], seeds: List[
                for seed in rows.get(m, {}).get('seeds', [])[:1]
                if osp.isfile(osp.join(results_dir, 'figures',
                                       f'seg_bdcl_hook_temperatures_{m}_seed{seed}.png'))]
-    summary = dict(settings=asdict(s), rows=rows, not_run=missing, figures=figures,
+    summary = dict(settings=s.as_dict(), rows=rows, not_run=missing, figures=figures,
                    verdict=seg_verdict(rows),
                    reproduce=[f'OMP_NUM_THREADS=1 python benchmarks/seg_benchmark.py --methods '
                               f'{",".join(methods)} --seeds {",".join(map(str, seeds))} '
@@ -383,12 +397,19 @@ def parse_args(argv=None):
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
-    p.add_argument('--work-dir', default=repo_path('work_dirs', 'benchmarks', 'seg'))
+    p.add_argument('--perturb', choices=sorted(perturbation.PERTURBATIONS), default=None,
+                   help='re-run under a harmless perturbation for the noise floor; results go '
+                   'to RESULTS/noise/NAME, apart from the main runs')
+    p.add_argument('--work-dir', default=None,
+                   help='default: work_dirs/benchmarks/seg (seg_NAME with --perturb NAME)')
     p.add_argument('--data-dir', default=repo_path('data', 'bench'))
     p.add_argument('--results-dir', default=RESULTS_DIR)
     p.add_argument('--aggregate-only', action='store_true')
     p.add_argument('--quick', action='store_true', help='smoke run: CE and BDCL, 4 iterations')
     args = p.parse_args(argv)
+    if args.work_dir is None:
+        name = 'seg' if args.perturb is None else f'seg_{args.perturb}'
+        args.work_dir = repo_path('work_dirs', 'benchmarks', name)
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
@@ -406,9 +427,11 @@ def main(argv=None) -> int:
     import os
     args = parse_args(argv)
     s = SegSettings(num_train=args.num_train, num_val=args.num_val,
-                    iters=args.iters, batch=args.batch, warmup=args.warmup)
-    paths = dict(work=args.work_dir, data=args.data_dir, results=args.results_dir)
-    os.makedirs(osp.join(args.results_dir, 'figures'), exist_ok=True)
+                    iters=args.iters, batch=args.batch, warmup=args.warmup, perturb=args.perturb)
+    runs_dir = (args.results_dir if args.perturb is None else
+                perturbation.runs_root(args.results_dir, args.perturb))
+    paths = dict(work=args.work_dir, data=args.data_dir, results=runs_dir)
+    os.makedirs(osp.join(runs_dir, 'figures'), exist_ok=True)
     failed = []
     if not args.aggregate_only:
         for seed in args.seeds:
@@ -418,6 +441,10 @@ def main(argv=None) -> int:
                 except (RunFailed, FileNotFoundError, KeyError) as error:
                     failed.append(f'{method} seed {seed}')
                     print(f'[failed] seg {method} seed {seed}: {error}', flush=True)
+    if args.perturb is not None:
+        noise_floor.write(args.results_dir)
+        print(f'[noise floor] {rel(osp.join(args.results_dir, "noise_floor.md"))}', flush=True)
+        return 1 if failed else 0
     summary = aggregate(args.results_dir, s, args.methods, args.seeds)
     print(f'[aggregate] {rel(osp.join(args.results_dir, "seg_results.md"))}: '
           f'{len(summary["rows"])} methods, {len(summary["not_run"])} missing', flush=True)
