@@ -200,8 +200,11 @@ def _label(benchmark: str, metric: str) -> str:
     return (CLS_METRICS if benchmark == 'cls' else SEG_METRICS)[metric]
 
 
-def _group(group: str) -> str:
-    return 'both (pooled)' if group == ALL else group
+def _group(benchmark: str, group: str) -> str:
+    if group != ALL:
+        return group
+    return 'both (pooled)' if benchmark == 'cls' else '—'
+
 
 
 def _needed(n: Optional[int]) -> str:
@@ -262,7 +265,10 @@ def markdown(data: dict) -> str:
         'of the 95% chi-square interval of `sd` (few pairs pin `sd` down loosely), and the '
         f'number of seeds that resolves {target:g} points (the paper\'s margins are 0.5-2.5 '
         'points). Values x100 (points). Read a paired difference smaller than its MDE as not '
-        'resolved: the benchmark would miss such an effect more often than 1 time in 5.', ''
+        'resolved: the benchmark would miss such an effect more often than 1 time in 5. '
+        f'(The formula is the t approximation; at n = {n} a true difference of one MDE is found '
+        f'with probability {power.power_at(power.mde(1.0, n), 1.0, n):.3f} by the exact '
+        'non-central t.)', ''
     ]
     lines += headline(data) + ['']
     for name, entry in data['perturbations'].items():
@@ -281,7 +287,7 @@ def markdown(data: dict) -> str:
                 for group, cells in method['groups'].items():
                     for metric, s in cells.items():
                         body.append([_label(benchmark, metric),
-                                     _group(group), str(s['n']),
+                                     _group(benchmark, group), str(s['n']),
                                      str(s['identical']), f'{s["mean"]:+.2f}',
                                      f'{s["sd"]:.2f} [{s["sd_low"]:.2f}, {s["sd_high"]:.2f}]',
                                      f'{s["mde"]:.2f} [{s["mde_low"]:.2f}, {s["mde_high"]:.2f}]',
@@ -302,7 +308,7 @@ def markdown(data: dict) -> str:
               'any real effect that varies between seeds.', '']
     header = ['benchmark', 'order', 'difference', 'metric', 'seeds', 'mean diff',
               'sd (95% interval)', 'MDE at these seeds', f'seeds for {target:g} points']
-    body = [[r['benchmark'], '—' if r['group'] == ALL else r['group'],
+    body = [[r['benchmark'], _group(r['benchmark'], r['group']),
              f'{r["ours"]} minus {r["baseline"]}', _label(r['benchmark'], r['metric']),
              str(r['n']), f'{r["mean"]:+.2f}',
              f'{r["sd"]:.2f} [{r["sd_low"]:.2f}, {r["sd_high"]:.2f}]', f'{r["mde"]:.2f}',

@@ -76,3 +76,17 @@ def summarise(diffs: Sequence[float], n_seeds: int, target: float) -> dict:
                 identical=sum(d == 0.0 for d in diffs), n_seeds=n_seeds,
                 mde=mde(sd, n_seeds), mde_low=mde(low, n_seeds), mde_high=mde(high, n_seeds),
                 target=target, seeds_for_target=seeds_needed(sd, target))
+
+
+def power_at(delta: float, sd: float, n: int, alpha: float = ALPHA) -> float:
+    """Exact power of the two-sided paired t-test for a true mean difference ``delta``: the
+    non-central t probability of ``|T| > t_{1-alpha/2, n-1}`` with non-centrality
+    ``delta * sqrt(n) / sd`` (the check on :func:`mde`'s approximation)."""
+    from scipy.stats import nct
+    from scipy.stats import t as student_t
+    if not sd > 0:
+        raise ValueError(f'sd must be > 0, got {sd}.')
+    df = n - 1
+    crit = float(student_t.ppf(1 - alpha / 2, df))
+    nc = delta * math.sqrt(n) / sd
+    return float(nct.sf(crit, df, nc) + nct.sf(crit, df, -nc))  # upper + lower tail

@@ -200,6 +200,19 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
     return out
 
 
+def noise_section(results_dir: str, readme_dir: str) -> List[str]:
+    """The resolvable paired difference of each benchmark, from ``noise_floor.json``."""
+    from benchmarks.noise_floor import headline
+    path = osp.join(results_dir, 'noise_floor.json')
+    if not osp.isfile(path):
+        return []
+    link = _link(results_dir, readme_dir, 'noise_floor.md')
+    return (['### Noise floor: the smallest paired difference each benchmark resolves', '',
+             f'Measured by re-running one method under a harmless perturbation; method, tables '
+             f'and the between-method comparison: [{link}]({link}).', ''] +
+            headline(read_json(path)) + [''])
+
+
 COST_FILES = (('cost_seg_step.md', 'segmentation step'),
               ('cost_seg_step_amp.md', 'segmentation step, AMP'), ('cost_loss.md', 'loss vs N'),
               ('cost_surface_metric.md', 'Dice + HD95 + ASSD per image against MONAI'))
@@ -282,6 +295,7 @@ def render_block(results_dir: str, readme_dir: str) -> str:
     lines += seg_section(results_dir, readme_dir)
     for seg_dir in sorted(glob.glob(osp.join(results_dir, 'seg_*', 'seg_results.json'))):
         lines += seg_section(osp.dirname(seg_dir), readme_dir)
+    lines += noise_section(results_dir, readme_dir)
     lines += cost_section(results_dir, readme_dir)
     gpu_dir = osp.join(results_dir, 'cost_gpu')
     if osp.isdir(gpu_dir):
