@@ -223,8 +223,8 @@ def headline(data: dict) -> List[str]:
             for method in entry['noise'].get(benchmark, {}).values():
                 group = method['groups'].get(ALL) or next(iter(method['groups'].values()))
                 if metric in group:
-                    found = (f'noise floor ({method["label"]} re-run with `{name}`, '
-                             f'{group[metric]["n"]} pairs)', group[metric])
+                    found = (f'the noise floor: {method["label"]} re-run with `{name}`, '
+                             f'{group[metric]["n"]} pairs', group[metric])
                     break
             if found:
                 break
@@ -234,13 +234,13 @@ def headline(data: dict) -> List[str]:
             if not rows:
                 continue
             sd = statistics.median(r['sd'] for r in rows)
-            found = (f'no perturbed run yet; median sd of the {len(rows)} between-method '
-                     'comparisons (BDCL minus each baseline)',
+            found = (f'no perturbed run yet, so the median over the {len(rows)} '
+                     'between-method comparisons, BDCL minus each baseline',
                      dict(sd=sd, mde=power.mde(sd, data['n_seeds']),
                           seeds_for_target=power.seeds_needed(sd, data['target'])))
         what, s = found
         lines.append(f'- {BENCHMARK_NAMES[benchmark]}, {_label(benchmark, metric)}: sd of a '
-                     f'paired difference {s["sd"]:.2f} points, {what}: resolves '
+                     f'paired difference {s["sd"]:.2f} points ({what}); resolves '
                      f'**{s["mde"]:.2f} points** at {data["n_seeds"]} paired seeds (80% power, '
                      f'95% level); {data["target"]:g} points need {_needed(s["seeds_for_target"])} '
                      'seeds.')
