@@ -97,7 +97,8 @@ def _train(config: str, work_dir: str, options: Dict[str, object], device: str,
     if code:
         raise RunFailed(f'exit {code}; log {log}:\n{tail(log)}')
     print(f'[done] {wall:.0f} s', flush=True)
-    return dict(command=shell_command(cmd), wall_s=wall, records=read_scalars(work_dir))
+    return dict(command=perturbation.command_line(shell_command(cmd), perturb), wall_s=wall,
+                records=read_scalars(work_dir))
 
 
 def _matches(path: str, settings: plan.Settings) -> bool:

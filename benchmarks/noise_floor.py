@@ -274,7 +274,9 @@ def markdown(data: dict) -> str:
     for name, entry in data['perturbations'].items():
         lines += [f'## Perturbation `{name}`', '', f'Each re-run uses {entry["description"]}', '']
         if not entry['noise']:
-            lines += ['No perturbed run is paired yet. Run:', '',
+            state = (f'{entry["pairs"]} perturbed runs are paired, fewer than 2 per method and '
+                     'order' if entry['pairs'] else 'No perturbed run is paired yet')
+            lines += [f'{state}. Run:', '',
                       f'    python benchmarks/cls_benchmark.py --perturb {name} --methods ce_crt '
                       '--orders hard-tail,natural --seeds 0,1,2,3,4',
                       f'    python benchmarks/seg_benchmark.py --perturb {name} --methods ce '

@@ -63,6 +63,12 @@ def record_of(name: Optional[str]) -> dict:
     return {'perturbation': {'name': p.name, 'threads': p.threads, 'env': p.env()}}
 
 
+def command_line(command: str, name: Optional[str]) -> str:
+    """``command`` prefixed with perturbation ``name``'s environment (unchanged without one)."""
+    env = env_of(name)
+    return ' '.join([f'{k}={v}' for k, v in env.items()] + [command])
+
+
 def runs_root(results_dir: str, name: str) -> str:
     """The results folder of perturbation ``name``'s runs: ``RESULTS/noise/<name>``."""
     return osp.join(results_dir, 'noise', get(name).name)

@@ -233,7 +233,8 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
     surface = parse_surface_table(log_text)
     train = [r for r in records if 'loss' in r]
     result = dict(kind='seg', method=method, label=spec['label'], seed=seed, settings=s.as_dict(),
-                  settings_key=s.key(), command=shell_command(cmd), wall_s=wall,
+                  settings_key=s.key(),
+                  command=perturbation.command_line(shell_command(cmd), s.perturb), wall_s=wall,
                   work_dir=rel(work_dir), mIoU=final['mIoU'], mDice=final.get('mDice'),
                   aAcc=final.get('aAcc'), per_class=per_class,
                   mHD95=_finite(final.get('mHD95')), mASSD=_finite(final.get('mASSD')),

@@ -70,9 +70,13 @@ def test_perturbed_runs_live_apart_and_main_keys_are_unchanged():
         REPO, 'docs', 'results', 'runs', 'seg', 'ce_seed0.json'))['settings_key']
     perturbed = plan.Settings(perturb='threads2')
     assert perturbed.key() != plan.Settings().key()
-    assert perturbed.as_dict()['perturb'] == 'threads2' and 'perturb' not in plan.Settings().as_dict()
+    assert perturbed.as_dict()['perturb'] == 'threads2'
+    assert 'perturb' not in plan.Settings().as_dict()
     assert perturbation.unperturbed_key(perturbed.as_dict()) == plan.Settings().key()
     assert perturbation.runs_root('R', 'threads2') == osp.join('R', 'noise', 'threads2')
+    assert perturbation.command_line('python x.py', 'threads2') == (
+        'OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 python x.py')
+    assert perturbation.command_line('python x.py', None) == 'python x.py'
     with pytest.raises(ValueError, match='choose from'):
         perturbation.get('threads3')
 
@@ -129,6 +133,14 @@ def test_between_methods_come_from_the_committed_pages():
     assert row['mean'] == pytest.approx(sum(diffs) / len(diffs))
     assert row['mde'] == pytest.approx(power.mde(row['sd'], len(diffs)))
     assert any(k[0] == 'seg' and k[3] == 'mIoU' for k in rows)
+
+
+def test_the_committed_noise_floor_matches_the_committed_runs():
+    results = osp.join(REPO, 'docs', 'results')
+    assert noise_floor.collect(results) == read_json(osp.join(results, 'noise_floor.json')), (
+        'run: python benchmarks/noise_floor.py')
+    with open(osp.join(results, 'noise_floor.md'), encoding='utf-8') as f:
+        assert f.read() == noise_floor.markdown(noise_floor.collect(results))
 
 
 def test_perturb_option_sets_settings_paths_and_subprocess_env(tmp_path, monkeypatch):
