@@ -5,8 +5,8 @@
 ``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
 (:mod:`bdcl_mm.engine.checkpoint` says what it changes), then registers ``BDCLDecodeHead``,
 ``BDCLOCRHead`` and ``CosineDecodeHead`` (the LDAM rival's cosine classifier; mmseg ``MODELS``),
-``ThyroidUSDataset`` (mmseg ``DATASETS``) and ``SegNumClassesCheckHook`` (mmseg ``HOOKS``). The synthetic generator is host-free:
-:mod:`bdcl_mm.datasets.synthetic_us`.
+``ThyroidUSDataset`` (mmseg ``DATASETS``) and ``SegNumClassesCheckHook`` (mmseg ``HOOKS``). The
+synthetic generator is host-free: :mod:`bdcl_mm.datasets.synthetic_us`.
 """
 import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
 from .bdcl_decode_head import bdcl_head_class, build_bdcl_decode_head

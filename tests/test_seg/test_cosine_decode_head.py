@@ -58,7 +58,8 @@ def test_cosine_head_on_host_heads_gives_cosines_and_trains_with_ldam(host):
     # cos = <f/|f|, w/|w|>, checked at one pixel against the host's pre-logit features
     f = recorded[0][0, :, 3, 5]
     w = head.conv_seg.weight[:, :, 0, 0]
-    torch.testing.assert_close(logits[0, :, 3, 5], (w / w.norm(dim=1, keepdim=True)) @ (f / f.norm()))
+    expected = (w / w.norm(dim=1, keepdim=True)) @ (f / f.norm())
+    torch.testing.assert_close(logits[0, :, 3, 5], expected)
     head.train()
     head.loss_decode.set_class_counts([900, 60, 40])
     losses = head.loss(_inputs(), _samples(), dict())

@@ -1,4 +1,4 @@
-"""LDAM, DRW and GCL against loop references of kaidic/LDAM-DRW and Keke921/GCLLoss ``losses.py``."""
+"""LDAM, DRW and GCL against loop references of the kaidic/LDAM-DRW and Keke921/GCLLoss losses."""
 import math
 
 import numpy as np
