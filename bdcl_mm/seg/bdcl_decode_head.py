@@ -20,7 +20,8 @@ from typing import Union
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 
-from .host_heads import extended_head_class
+from .head_factory import extended_head_class, own_arguments
+from .host_heads import missing_host_type_message
 from .pixel_contrast import PixelContrastMixin
 
 
@@ -28,18 +29,21 @@ def bdcl_head_class(host_type: Union[str, type]) -> type:
     """The class ``BDCL<host>`` (host head + :class:`PixelContrastMixin`), made once per host.
 
     Its arguments are the host's plus those of :meth:`PixelContrastMixin.init_pixel_contrast`
-    (:func:`~bdcl_mm.seg.host_heads.extended_head_class`).
+    (:func:`~bdcl_mm.seg.head_factory.extended_head_class`).
     """
     return extended_head_class(host_type, PixelContrastMixin, 'BDCL', 'init_pixel_contrast',
                                'the BDCL term', 'BDCLDecodeHead', module=__name__)
 
 
 @MODELS.register_module(name='BDCLDecodeHead')
-def build_bdcl_decode_head(host_type: Union[str, type], **kwargs) -> BaseDecodeHead:
+def build_bdcl_decode_head(host_type: Union[str, type, None] = None, **kwargs) -> BaseDecodeHead:
     """Build the host decode head ``host_type`` with the BDCL pixel-contrast term.
 
     Args:
-        host_type (str | type): the host head (a registered mmseg decode head or its class).
+        host_type (str | type, optional): the host head (a registered mmseg decode head or its
+            class): the type of the decode head the config replaces. Required; tools/train.py and
+            tools/test.py set it from the config's ``_base_`` files when it is missing
+            (:func:`~bdcl_mm.seg.host_heads.fill_host_type`).
         **kwargs: the host head's arguments, plus those of
             :meth:`PixelContrastMixin.init_pixel_contrast`: ``proj_channels``,
             ``proj_mid_channels``, ``loss_contrast``, ``contrast_warmup_iters``, ``max_views``,
@@ -49,5 +53,13 @@ def build_bdcl_decode_head(host_type: Union[str, type], **kwargs) -> BaseDecodeH
 
     Returns:
         BaseDecodeHead: an instance of ``BDCL<host>``.
+
+    Raises:
+        ValueError: ``host_type`` is missing, or its head does not take the given arguments (the
+            message names the registered heads that do).
     """
+    if host_type is None:
+        own = own_arguments(PixelContrastMixin, 'init_pixel_contrast')
+        raise ValueError(
+            missing_host_type_message({k: v for k, v in kwargs.items() if k not in own}))
     return bdcl_head_class(host_type)(**kwargs)

@@ -13,7 +13,7 @@ host's ``conv_seg`` becomes a bias-free 1x1 convolution and its logits are
 The built module is an instance of ``Cosine<host>``; its state dict is the host's without
 ``conv_seg.bias``, so a host checkpoint loads into it (non-strict).
 """
-from typing import Union
+from typing import Optional, Union
 
 import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
@@ -21,7 +21,8 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from bdcl_mm.models.losses.margin_losses import ClassCountLoss
-from .host_heads import extended_head_class
+from .head_factory import extended_head_class
+from .host_heads import missing_host_type_message
 
 __all__ = ['CosineClassifierMixin', 'build_cosine_decode_head', 'cosine_head_class']
 
@@ -71,16 +72,25 @@ def cosine_head_class(host_type: Union[str, type]) -> type:
 
 
 @MODELS.register_module(name='CosineDecodeHead')
-def build_cosine_decode_head(host_type: Union[str, type], **kwargs) -> BaseDecodeHead:
+def build_cosine_decode_head(host_type: Union[str, type, None] = None,
+                             **kwargs) -> BaseDecodeHead:
     """Build the host decode head ``host_type`` with a cosine 1x1 classifier.
 
     Args:
-        host_type (str | type): the host head (a registered mmseg decode head or its class),
-            e.g. ``'FCNHead'``, ``'DepthwiseSeparableASPPHead'``, ``'SegformerHead'``,
-            ``'OCRHead'``.
+        host_type (str | type, optional): the host head (a registered mmseg decode head or its
+            class), e.g. ``'FCNHead'``, ``'DepthwiseSeparableASPPHead'``, ``'SegformerHead'``,
+            ``'OCRHead'``: the type of the decode head the config replaces. Required;
+            tools/train.py and tools/test.py set it from the config's ``_base_`` files when it is
+            missing (:func:`~bdcl_mm.seg.host_heads.fill_host_type`).
         **kwargs: the host head's arguments.
 
     Returns:
         BaseDecodeHead: an instance of ``Cosine<host>``.
+
+    Raises:
+        ValueError: ``host_type`` is missing, or its head does not take the given arguments (the
+            message names the registered heads that do).
     """
+    if host_type is None:
+        raise ValueError(missing_host_type_message(kwargs, 'CosineDecodeHead'))
     return cosine_head_class(host_type)(**kwargs)
