@@ -320,13 +320,14 @@ def seg_summary(results_dir: str) -> List[str]:
         return ['**Segmentation:** not run (no `seg_results.json`).', '']
     data = read_json(path)
     s = data['settings']
-    header = ['method', 'seeds', 'mIoU'] + [f'IoU {c}' for c in SEG_CLASSES[1:]]
+    header = (['method', 'seeds', 'mIoU'] + [f'IoU {c}' for c in SEG_CLASSES[1:]] +
+              [f'HD95 {c} (px)' for c in SEG_CLASSES[1:]])
     body = [[row['label'], _seeds(row), fmt_mean_std(row['mIoU'])] +
-            [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in SEG_CLASSES[1:]]
-            for row in data['rows'].values()]
+            [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in SEG_CLASSES[1:]] +
+            hd95_cells(row) for row in data['rows'].values()]
     return [f'**Segmentation**: synthetic thyroid ultrasound ({s["num_train"]} train / '
             f'{s["num_val"]} val, {s["size"]}x{s["size"]}), HRNetV2-W18-small + OCR from scratch, '
-            f'{s["iters"]} iterations; IoU x100, mean ± std over seeds.', '',
+            f'{s["iters"]} iterations; IoU x100 and HD95 in pixels, mean ± std over seeds.', '',
             markdown_table(header, body) if body else 'No run finished.', '',
             data['verdict'], '']
 

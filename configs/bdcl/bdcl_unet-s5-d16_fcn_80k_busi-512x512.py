@@ -10,7 +10,7 @@ _base_ = [
 
 # The BDCL head settings: ../_base_/bdcl_decode_head.py. BUSI images are not square: resized
 # with their aspect ratio kept, the test input is padded to a multiple of 16 (the UNet's
-# downsampling), and the prediction is cropped back before it is scored.
+# downsampling), and the prediction is cropped back before it is scored, as in the TUI config.
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size, test_cfg=dict(size_divisor=16)),
     decode_head=dict(_base_.bdcl_decode_head, host_type='FCNHead', num_classes=_base_.num_classes),

@@ -59,7 +59,7 @@ def test_busi_config_is_its_tui_config_on_busi_data(name):
     assert busi.train_dataloader.dataset.data_root == 'data/BUSI'
     assert busi.test_dataloader.dataset.data_root == 'data/BUSI'
     if 'unet' in name:  # non-square images: the test input is padded for the UNet
-        assert busi.model.data_preprocessor.pop('test_cfg') == dict(size_divisor=16)
+        assert busi.model.data_preprocessor.test_cfg == dict(size_divisor=16)
     for key in set(busi.keys()) | set(tui.keys()):
         if key not in DATA_KEYS:
             assert busi.get(key) == tui.get(key), key

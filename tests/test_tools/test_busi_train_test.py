@@ -60,3 +60,6 @@ def test_busi_config_trains_and_tests_on_a_converted_tree(tmp_path):
     rows = {line.split('|')[1].strip() for line in log.splitlines() if line.count('|') > 3}
     assert {'background', 'benign', 'malignant'} <= rows
     assert 'mIoU' in log and 'mDice' in log
+    surface = next(line for line in log.splitlines() if 'HD95 (px)' in line)
+    assert 'ASSD (px)' in surface and 'Dice' in surface
+    assert 'mHD95' in log and 'mASSD' in log and 'sd_mDice' in log
