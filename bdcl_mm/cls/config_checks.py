@@ -24,8 +24,8 @@ def _check_stage2_weights(cfg: Config) -> None:
     if work_dir and osp.isdir(work_dir) and find_latest_checkpoint(work_dir):
         return
     raise ValueError(
-        f'This is a cRT stage-2 config (a classifier on a frozen backbone) and resume is on, but the '
-        f'work dir {work_dir!r} has no checkpoint to resume and no load_from is set, so the '
+        f'This is a cRT stage-2 config (a classifier on a frozen backbone) and resume is on, but '
+        f'the work dir {work_dir!r} has no checkpoint to resume and no load_from is set, so the '
         f'classifier would train on a random backbone. For a fresh stage 2: {STAGE1_HINT} (with '
         f'--resume, that run starts from stage 1 and a rerun resumes its own checkpoint).')
 

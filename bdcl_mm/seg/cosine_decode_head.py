@@ -13,7 +13,7 @@ host's ``conv_seg`` becomes a bias-free 1x1 convolution and its logits are
 The built module is an instance of ``Cosine<host>``; its state dict is the host's without
 ``conv_seg.bias``, so a host checkpoint loads into it (non-strict).
 """
-from typing import Optional, Union
+from typing import Union
 
 import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead

@@ -1,4 +1,5 @@
-"""The LDAM-DRW and GCL classification configs: load, build through the registry, train 2 iterations.
+"""The LDAM-DRW and GCL classification configs: load, build through the registry, train 2
+iterations.
 
 GCL's stage 2 starts from stage 1's cosine classifier (the reference does) on the frozen
 stage-1 backbone.

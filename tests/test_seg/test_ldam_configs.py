@@ -15,9 +15,9 @@ from mmengine.runner import Runner
 from PIL import Image
 
 import bdcl_mm.seg  # noqa: F401
+from bdcl_mm.datasets.synthetic_us import write_dataset
 from bdcl_mm.engine.hooks import DRWHook, find_class_count_losses
 from bdcl_mm.models.losses import LDAMLoss, effective_number_weights, ldam_margins
-from bdcl_mm.datasets.synthetic_us import write_dataset
 from bdcl_mm.seg import CosineClassifierMixin, check_config
 from tests._shared.paths import REPO
 from tests._shared.tiny_configs import shrink_hrnet
@@ -29,7 +29,9 @@ CONFIGS = sorted(
 
 def test_the_configs_exist():
     assert [osp.basename(p) for p in CONFIGS] == [
-        'ldam-drw_ocrnet_hr48_80k_tui-512x512.py', 'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py']
+        'ldam-drw_ocrnet_hr48_80k_tui-512x512.py',
+        'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py'
+    ]
 
 
 @pytest.fixture(scope='module')
