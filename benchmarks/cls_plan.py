@@ -30,10 +30,14 @@ STAGE1: Dict[str, str] = {
     'bdcl_balance': 'bdcl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_tdl': 'bdcl-wo-tdl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_hep': 'bdcl-wo-hep_resnet18s_stage1-200e_fmnist-lt-28.py',
+    # the paper's rivals LDAM-DRW (one stage) and GCL (stage 1; its stage 2 in STAGE2_CONFIGS)
+    'ldam_drw': 'ldam-drw_resnet18s_200e_fmnist-lt-28.py',
+    'gcl': 'gcl_resnet18s_stage1-200e_fmnist-lt-28.py',
 }
 STAGE2_CONFIGS = {
     'ce': 'ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
     'default': 'crt_resnet18s_stage2-10e_fmnist-lt-28.py',
+    'gcl': 'gcl_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
 }
 
 
@@ -56,6 +60,8 @@ METHODS: Dict[str, Method] = {
     'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
     'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
     'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL balance)', 'bdcl_wo_hep', True),
+    'ldam_drw': Method('LDAM-DRW', 'ldam_drw', False),
+    'gcl': Method('GCL (two-stage)', 'gcl', True),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
 #: The BDCL row judged against the baselines: the plugin's default rule (BDCLLoss's ``tdl``).
@@ -201,7 +207,7 @@ def stage1_prototypes(key: str) -> Optional[bool]:
 
 
 def stage2_config(stage1_key: str) -> str:
-    name = STAGE2_CONFIGS['ce' if stage1_key == 'ce' else 'default']
+    name = STAGE2_CONFIGS.get(stage1_key, STAGE2_CONFIGS['default'])
     return osp.join(CFG_DIR, name)
 
 

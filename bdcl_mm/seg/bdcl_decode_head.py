@@ -15,74 +15,24 @@ BDCL is from "Balanced and Discriminative Contrastive Learning for Class-Imbalan
 Images" (ICASSP 2024); the paper applies it to HRNetV2-W48 + OCR (:class:`BDCLOCRHead`), this head
 to any decode head. Usage: README.md, "Add BDCL to your model"; options: docs/segmentation.md.
 """
-import inspect
-from typing import Dict, Optional, Type, Union
+from typing import Union
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType
 
-from .host_heads import (HOST_HEADS, check_host_arguments, missing_host_type_message,
-                         trained_by_decode_loss)
+from .head_factory import extended_head_class, own_arguments
+from .host_heads import missing_host_type_message
 from .pixel_contrast import PixelContrastMixin
-
-_CLASSES: Dict[type, type] = {}
-
-
-def _host_class(host_type: Union[str, type]) -> Type[BaseDecodeHead]:
-    host = MODELS.get(host_type) if isinstance(host_type, str) else host_type
-    if host is None:
-        raise ValueError(f'host_type={host_type!r} is not a registered mmseg model; give the type '
-                         f'of the decode head the host config uses, e.g. \'FCNHead\', '
-                         f'\'DepthwiseSeparableASPPHead\', \'SegformerHead\' or \'OCRHead\'')
-    if not isinstance(host, type) or not issubclass(host, BaseDecodeHead):
-        raise TypeError(f'host_type={host_type!r} is not an mmseg decode head (a BaseDecodeHead '
-                        f'subclass); BDCLDecodeHead wraps the model\'s decode_head type')
-    if issubclass(host, PixelContrastMixin):
-        raise TypeError(f'host_type={host_type!r} already has the BDCL term; give its plain host '
-                        f'head instead')
-    if not trained_by_decode_loss(host):
-        raise TypeError(
-            f'host_type={host_type!r} has its own loss() (it does not train its logits with the '
-            f'decode-head loss), so the BDCL term cannot be added to it. Tested hosts: '
-            f'{", ".join(HOST_HEADS)} and, at decode_head[1] of a cascade, OCRHead')
-    return host
 
 
 def bdcl_head_class(host_type: Union[str, type]) -> type:
-    """The class ``BDCL<host>`` (host head + :class:`PixelContrastMixin`), made once per host."""
-    host = _host_class(host_type)
-    if host in _CLASSES:
-        return _CLASSES[host]
+    """The class ``BDCL<host>`` (host head + :class:`PixelContrastMixin`), made once per host.
 
-    def __init__(self,
-                 proj_channels: int = 256,
-                 proj_mid_channels: Optional[int] = None,
-                 loss_contrast: ConfigType = dict(type='BDCLLoss', loss_weight=0.1),
-                 contrast_warmup_iters: int = 0,
-                 max_views: int = 100,
-                 max_samples: Optional[int] = 1024,
-                 scope: str = 'batch',
-                 features: str = 'pre_logits',
-                 **kwargs) -> None:
-        check_host_arguments(host, kwargs)
-        host.__init__(self, **kwargs)
-        self.init_pixel_contrast(proj_channels, proj_mid_channels, loss_contrast,
-                                 contrast_warmup_iters, max_views, max_samples, scope, features)
-
-    name = f'BDCL{host.__name__}'
-    doc = (f'``{host.__name__}`` trained with an extra BDCL pixel-contrast loss (ICASSP 2024); '
-           f'see :class:`~bdcl_mm.seg.pixel_contrast.PixelContrastMixin`.')
-    cls = type(name, (PixelContrastMixin, host), dict(__init__=__init__, __doc__=doc,
-                                                       __module__=__name__, __qualname__=name))
-    _CLASSES[host] = cls
-    return cls
-
-
-def _host_arguments(kwargs: dict) -> dict:
-    """``kwargs`` less the BDCL head's own arguments."""
-    own = inspect.signature(PixelContrastMixin.init_pixel_contrast).parameters
-    return {k: v for k, v in kwargs.items() if k not in own}
+    Its arguments are the host's plus those of :meth:`PixelContrastMixin.init_pixel_contrast`
+    (:func:`~bdcl_mm.seg.head_factory.extended_head_class`).
+    """
+    return extended_head_class(host_type, PixelContrastMixin, 'BDCL', 'init_pixel_contrast',
+                               'the BDCL term', 'BDCLDecodeHead', module=__name__)
 
 
 @MODELS.register_module(name='BDCLDecodeHead')
@@ -109,5 +59,7 @@ def build_bdcl_decode_head(host_type: Union[str, type, None] = None, **kwargs) -
             message names the registered heads that do).
     """
     if host_type is None:
-        raise ValueError(missing_host_type_message(_host_arguments(kwargs)))
+        own = own_arguments(PixelContrastMixin, 'init_pixel_contrast')
+        raise ValueError(
+            missing_host_type_message({k: v for k, v in kwargs.items() if k not in own}))
     return bdcl_head_class(host_type)(**kwargs)

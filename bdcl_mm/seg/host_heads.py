@@ -12,6 +12,9 @@ to ``BaseDecodeHead``, so the arguments a head accepts are the named parameters 
   that the file replaces; :func:`fill_host_type` sets a missing ``host_type`` from it (the tools
   call it on load, so the type written in the host config is the one wrapped);
 - :data:`HOST_HEADS` are the hosts whose build, forward and loss with the BDCL term are tested.
+
+``CosineDecodeHead`` (the LDAM rival's cosine classifier) wraps a host head the same way; the
+checks and the filling apply to it too (:data:`WRAPPER_TYPES`).
 """
 import inspect
 import os.path as osp
@@ -26,10 +29,12 @@ from mmseg.registry import MODELS
 __all__ = [
     'HOST_HEADS', 'CASCADE_HOST_HEADS', 'accepted_arguments', 'trained_by_decode_loss',
     'heads_accepting', 'check_host_arguments', 'missing_host_type_message',
-    'base_decode_head_type', 'fill_host_type'
+    'base_decode_head_type', 'fill_host_type', 'WRAPPER_TYPES'
 ]
 
 BDCL_TYPE = 'BDCLDecodeHead'
+#: Registered wrappers that inherit a host head's arguments and name it in ``host_type``.
+WRAPPER_TYPES: Tuple[str, ...] = (BDCL_TYPE, 'CosineDecodeHead')
 
 #: Hosts of an ``EncoderDecoder`` tested with the BDCL term (build, forward, loss, backward).
 HOST_HEADS: Tuple[str, ...] = (
@@ -100,8 +105,10 @@ def _candidates_text(arguments: Sequence[str]) -> str:
     return 'the registered decode heads that take them all: ' + ', '.join(fits)
 
 
-def check_host_arguments(host: type, kwargs: Mapping) -> None:
+def check_host_arguments(host: type, kwargs: Mapping, wrapper: str = BDCL_TYPE) -> None:
     """Stop when the host head ``host`` cannot take the inherited head arguments ``kwargs``.
+
+    ``wrapper`` is the registered wrapper's name the message starts with.
 
     Raises:
         ValueError: naming ``host_type``, the arguments it does not take (or lacks) and the
@@ -118,15 +125,15 @@ def check_host_arguments(host: type, kwargs: Mapping) -> None:
     if missing:
         problems.append(f'needs {", ".join(missing)}')
     raise ValueError(
-        f"BDCLDecodeHead: host_type={host.__name__!r} {' and '.join(problems)}, which the decode "
+        f"{wrapper}: host_type={host.__name__!r} {' and '.join(problems)}, which the decode "
         f"head arguments of this config {'give' if unexpected else 'lack'}. host_type must be the "
         f"type of the decode head the config replaces (model.decode_head.type of its _base_); "
         f"{_candidates_text(kwargs)}.")
 
 
-def missing_host_type_message(kwargs: Mapping) -> str:
-    """The error for a ``BDCLDecodeHead`` config without ``host_type``."""
-    return (f"BDCLDecodeHead needs host_type: the type of the decode head it replaces, i.e. "
+def missing_host_type_message(kwargs: Mapping, wrapper: str = BDCL_TYPE) -> str:
+    """The error for a ``BDCLDecodeHead`` (or other ``wrapper``) config without ``host_type``."""
+    return (f"{wrapper} needs host_type: the type of the decode head it replaces, i.e. "
             f"model.decode_head.type of the _base_ config (e.g. host_type='FCNHead' for UNet). "
             f"tools/train.py and tools/test.py fill it in from the _base_ files when they can; "
             f"for these head arguments, {_candidates_text(kwargs)}.")
@@ -161,14 +168,14 @@ def base_decode_head_type(filename: str, index: Optional[int] = None) -> Optiona
         head = _decode_head(Config.fromfile(path), index)
         if head is None or 'type' not in head:
             continue
-        if head['type'] != BDCL_TYPE:
+        if head['type'] not in WRAPPER_TYPES:
             return head['type']
         return head.get('host_type') or base_decode_head_type(path, index)
     return None
 
 
 def fill_host_type(cfg: Config) -> None:
-    """Set a missing ``host_type`` of each ``BDCLDecodeHead`` of ``cfg.model`` from its bases.
+    """Set a missing ``host_type`` of each wrapper head of ``cfg.model`` from its bases.
 
     ``cfg.filename`` must be the file ``cfg`` was read from; a head whose bases define no decode
     head is left as it is (building it then says what to write).
@@ -178,7 +185,8 @@ def fill_host_type(cfg: Config) -> None:
         return
     entries = list(enumerate(head)) if isinstance(head, (list, tuple)) else [(None, head)]
     for index, entry in entries:
-        if not isinstance(entry, dict) or entry.get('type') != BDCL_TYPE or 'host_type' in entry:
+        if not isinstance(entry, dict) or entry.get('type') not in WRAPPER_TYPES or (
+                'host_type' in entry):
             continue
         host_type = base_decode_head_type(cfg.filename, index)
         if host_type is None:

@@ -37,6 +37,10 @@ EXPECTED = {
     'bdcl-tdl-paper_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('paper', True),
     'bdcl-scope-image_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('balance', True),
     'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py': BDCL_CE + ('balance', True),
+    # the LDAM-DRW rival (tests/test_seg/test_ldam_configs.py trains them)
+    'ldam-drw_ocrnet_hr48_80k_tui-512x512.py': ('CosineDecodeHead', 'LDAMLoss', None, None),
+    'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py': ('CosineDecodeHead', 'LDAMLoss', None,
+                                                         None),
 }
 
 
