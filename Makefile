@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.stamp
 
-.PHONY: setup test demo benchmark-cls benchmark-cls-long benchmark-tdl benchmark-tdl-long benchmark-tdl-audit benchmark-seg benchmark-cost benchmark-cpu results-readme clean-venv
+.PHONY: setup test demo benchmark-cls benchmark-cls-long benchmark-tdl benchmark-tdl-long benchmark-tdl-audit benchmark-seg benchmark-noise benchmark-cost benchmark-cpu results-readme clean-venv
 
 setup: $(STAMP)
 
@@ -54,6 +54,17 @@ benchmark-tdl-audit: setup
 
 benchmark-seg: setup
 	$(BENCH_ENV) $(PY) benchmarks/seg_benchmark.py
+	$(PY) benchmarks/render_readme.py
+
+# The noise floor (docs/benchmarks.md, "Noise floor"): CE + cRT and OCR + CE re-run with two
+# threads per training process, paired with their committed runs; docs/results/noise_floor.md.
+NOISE_CLS := --perturb threads2 --methods ce_crt --orders hard-tail,natural --seeds 0,1,2,3,4
+NOISE_SEG := --perturb threads2 --methods ce --seeds 0,1,2,3,4
+
+benchmark-noise: setup
+	$(BENCH_ENV) $(PY) benchmarks/cls_benchmark.py $(NOISE_CLS)
+	$(BENCH_ENV) $(PY) benchmarks/seg_benchmark.py $(NOISE_SEG)
+	$(PY) benchmarks/noise_floor.py
 	$(PY) benchmarks/render_readme.py
 
 benchmark-cost: setup

@@ -4,11 +4,16 @@
     python benchmarks/cls_benchmark.py --orders hard-tail --methods ce,ce_crt,scl_crt,bdcl_crt
     python benchmarks/cls_benchmark.py --aggregate-only      # tables/figures from finished runs
     python benchmarks/cls_benchmark.py --quick --work-dir /tmp/q --results-dir /tmp/q/results
+    python benchmarks/cls_benchmark.py --perturb threads2 --methods ce_crt   # noise-floor runs
 
 Each run is ``tools/train.py`` on a config of ``configs/fmnist_lt`` with ``--cfg-options`` (seed,
 data root, epochs, batch size) and writes ``RESULTS/runs/cls/<order>/<method>_seed<s>.json``; a
 finished run (same settings) is skipped, so an interrupted sweep resumes. Afterwards the results
 are aggregated into ``RESULTS/cls_results.{json,md}``, ``RESULTS/tdl_rule.md`` and figures.
+With ``--perturb NAME`` (``benchmarks/perturbation.py``) the runs are re-runs under a harmless
+perturbation: they go to ``RESULTS/noise/NAME/runs/cls/...`` (work dirs under
+``work_dirs/benchmarks/cls_NAME`` by default), never to the main runs, and the aggregate is
+``RESULTS/noise_floor.{json,md}`` (``benchmarks/noise_floor.py``) instead of the main tables.
 """
 import argparse
 import os.path as osp
@@ -19,6 +24,7 @@ if __package__ in (None, ''):
     __package__ = 'benchmarks'  # noqa: A001
 
 from benchmarks import cls_plan as plan  # noqa: E402
+from benchmarks import noise_floor, perturbation  # noqa: E402
 from benchmarks.cls_aggregate import aggregate  # noqa: E402
 from benchmarks.cls_runs import RunFailed, run_method, run_tsne  # noqa: E402
 from benchmarks.common import RESULTS_DIR, rel, repo_path  # noqa: E402
@@ -52,7 +58,11 @@ def parse_args(argv=None):
                    help='temperature step size of the TDL runs (paper/descent/ascent); default: '
                    'the BDCLLoss default')
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
-    p.add_argument('--work-dir', default=repo_path('work_dirs', 'benchmarks', 'cls'))
+    p.add_argument('--perturb', choices=sorted(perturbation.PERTURBATIONS), default=None,
+                   help='re-run under a harmless perturbation for the noise floor; results go '
+                   'to RESULTS/noise/NAME, apart from the main runs')
+    p.add_argument('--work-dir', default=None,
+                   help='default: work_dirs/benchmarks/cls (cls_NAME with --perturb NAME)')
     p.add_argument('--data-dir', default=repo_path('data', 'bench'))
     p.add_argument('--results-dir', default=RESULTS_DIR)
     p.add_argument('--aggregate-only', action='store_true', help='no training, only the tables')
@@ -63,6 +73,11 @@ def parse_args(argv=None):
     p.add_argument('--quick', action='store_true',
                    help='smoke run: CE + cRT and BDCL + cRT, 1 epoch each, tiny subset')
     args = p.parse_args(argv)
+    if args.work_dir is None:
+        name = 'cls' if args.perturb is None else f'cls_{args.perturb}'
+        args.work_dir = repo_path('work_dirs', 'benchmarks', name)
+    if args.perturb is not None and args.tsne_only:
+        p.error('--tsne-only draws the main runs; leave out --perturb')
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
@@ -89,13 +104,16 @@ def settings_of(args) -> plan.Settings:
                          epochs_stage1=args.epochs_stage1, epochs_stage2=args.epochs_stage2,
                          batch_stage1=args.batch_stage1, batch_stage2=args.batch_stage2,
                          lr_stage1=args.lr_stage1, lr_stage2=args.lr_stage2, width=args.width,
-                         extra={} if args.tdl_lr is None else {'tdl_lr': args.tdl_lr})
+                         extra={} if args.tdl_lr is None else {'tdl_lr': args.tdl_lr},
+                         perturb=args.perturb)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     settings = settings_of(args)
-    paths = dict(work=args.work_dir, data=args.data_dir, results=args.results_dir)
+    runs_dir = (args.results_dir if args.perturb is None else
+                perturbation.runs_root(args.results_dir, args.perturb))
+    paths = dict(work=args.work_dir, data=args.data_dir, results=runs_dir)
     failed = []
     if args.tsne_only:
         run_tsne(args.orders[0], args.seeds[0], settings, paths, args.device,
@@ -110,6 +128,12 @@ def main(argv=None) -> int:
                     except (RunFailed, FileNotFoundError) as error:
                         failed.append(f'{order} {method} seed {seed}')
                         print(f'[failed] {order} {method} seed {seed}: {error}', flush=True)
+    if args.perturb is not None:
+        noise_floor.write(args.results_dir)
+        print(f'[noise floor] {rel(osp.join(args.results_dir, "noise_floor.md"))}', flush=True)
+        if failed:
+            print('[failed runs] ' + '; '.join(failed), flush=True)
+        return 1 if failed else 0
     summary = aggregate(args.results_dir, settings, args.methods, args.orders, args.seeds,
                         args.work_dir)
     print(f'[aggregate] {rel(osp.join(args.results_dir, "cls_results.md"))}: '

@@ -30,10 +30,14 @@ STAGE1: Dict[str, str] = {
     'bdcl_balance': 'bdcl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_tdl': 'bdcl-wo-tdl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_hep': 'bdcl-wo-hep_resnet18s_stage1-200e_fmnist-lt-28.py',
+    # the paper's rivals LDAM-DRW (one stage) and GCL (stage 1; its stage 2 in STAGE2_CONFIGS)
+    'ldam_drw': 'ldam-drw_resnet18s_200e_fmnist-lt-28.py',
+    'gcl': 'gcl_resnet18s_stage1-200e_fmnist-lt-28.py',
 }
 STAGE2_CONFIGS = {
     'ce': 'ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
     'default': 'crt_resnet18s_stage2-10e_fmnist-lt-28.py',
+    'gcl': 'gcl_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
 }
 
 
@@ -55,7 +59,9 @@ METHODS: Dict[str, Method] = {
     'bdcl_balance_crt': Method('BDCL + cRT (TDL balance, default)', 'bdcl_balance', True),
     'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
     'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
-    'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL paper)', 'bdcl_wo_hep', True),
+    'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL balance)', 'bdcl_wo_hep', True),
+    'ldam_drw': Method('LDAM-DRW', 'ldam_drw', False),
+    'gcl': Method('GCL (two-stage)', 'gcl', True),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
 #: The BDCL row judged against the baselines: the plugin's default rule (BDCLLoss's ``tdl``).
@@ -67,6 +73,14 @@ TDL_RULE_METHODS = {
     'descent': 'bdcl_descent_crt',
     'ascent': 'bdcl_ascent_crt',
     'none': 'bdcl_wo_tdl_crt'
+}
+#: The paper's ablation, every row with the default TDL rule: row name -> method. The baseline
+#: is SCL (the BDCL loss with neither TDL nor HEP).
+ABLATION_METHODS = {
+    'baseline': 'scl_crt',
+    'w/o TDL': 'bdcl_wo_tdl_crt',
+    'w/o HEP': 'bdcl_wo_hep_crt',
+    'full': 'bdcl_balance_crt',
 }
 ORDERS = ('hard-tail', 'natural')
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -107,13 +121,19 @@ class Settings:
     #: temperatures follow a gradient rule ('paper', 'descent', 'ascent'), e.g.
     #: ``{'tdl_lr': 3e-05}`` from ``--tdl-lr``; empty: the configs' values.
     extra: Dict[str, float] = field(default_factory=dict)
+    #: A harmless perturbation of the run (``benchmarks/perturbation.py``, e.g. 'threads2'),
+    #: for the noise floor; None: a main run (left out of the key, which stays as it was).
+    perturb: Optional[str] = None
 
     def key(self) -> str:
         """A stable text form, compared to skip finished runs."""
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(self.as_dict(), sort_keys=True)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if data['perturb'] is None:
+            del data['perturb']
+        return data
 
     def model_options(self) -> Dict[str, int]:
         """``--cfg-options`` of the ResNet width: stem/base channels ``width``, features
@@ -174,8 +194,20 @@ def stage1_tdl(key: str) -> Optional[str]:
     return loss.get('tdl', bdcl_loss_default('tdl'))
 
 
+@functools.lru_cache(maxsize=None)
+def stage1_prototypes(key: str) -> Optional[bool]:
+    """Whether stage 1 ``key``'s BDCL loss uses the hard-example prototypes (HEP), read from its
+    config (BDCLLoss's default where the config leaves it out); None without a BDCL loss."""
+    from mmengine.config import Config
+    loss = Config.fromfile(stage1_config(key), import_custom_modules=False).model.head.get(
+        'loss_contrast')
+    if loss is None:
+        return None
+    return bool(loss.get('use_prototypes', bdcl_loss_default('use_prototypes')))
+
+
 def stage2_config(stage1_key: str) -> str:
-    name = STAGE2_CONFIGS['ce' if stage1_key == 'ce' else 'default']
+    name = STAGE2_CONFIGS.get(stage1_key, STAGE2_CONFIGS['default'])
     return osp.join(CFG_DIR, name)
 
 

@@ -11,6 +11,7 @@ import sys
 from typing import Dict, List, Optional
 
 from . import cls_plan as plan
+from . import perturbation
 from .common import (last_checkpoint, last_record_with, read_json, read_scalars, rel,
                      repo_path, run_logged, shell_command, tail, train_command, write_json)
 
@@ -83,18 +84,21 @@ def temperatures_from_checkpoint(path: str) -> Optional[List[float]]:
     return torch.exp(state[keys[0]].float()).tolist()
 
 
-def _train(config: str, work_dir: str, options: Dict[str, object], device: str) -> dict:
-    """Run ``tools/train.py`` in a clean work dir; return command, wall time and records."""
+def _train(config: str, work_dir: str, options: Dict[str, object], device: str,
+           perturb: Optional[str] = None) -> dict:
+    """Run ``tools/train.py`` in a clean work dir, under perturbation ``perturb``'s environment
+    (``benchmarks/perturbation.py``); return command, wall time and records."""
     if osp.isdir(work_dir):
         shutil.rmtree(work_dir)
     cmd = train_command(config, work_dir, options)
     log = osp.join(work_dir + '.log')
     print(f'[run] {shell_command(cmd)}', flush=True)
-    code, wall = run_logged(cmd, log, device)
+    code, wall = run_logged(cmd, log, device, env=perturbation.env_of(perturb))
     if code:
         raise RunFailed(f'exit {code}; log {log}:\n{tail(log)}')
     print(f'[done] {wall:.0f} s', flush=True)
-    return dict(command=shell_command(cmd), wall_s=wall, records=read_scalars(work_dir))
+    return dict(command=perturbation.command_line(shell_command(cmd), perturb), wall_s=wall,
+                records=read_scalars(work_dir))
 
 
 def _matches(path: str, settings: plan.Settings) -> bool:
@@ -122,7 +126,7 @@ def run_stage1(key: str, order: str, seed: int, settings: plan.Settings, paths: 
         'default_hooks.logger.interval': 5,
     })
     options.update(settings.loss_options(plan.stage1_tdl(key)))
-    run = _train(plan.stage1_config(key), work_dir, options, device)
+    run = _train(plan.stage1_config(key), work_dir, options, device, settings.perturb)
     checkpoint = last_checkpoint(work_dir)
     result = dict(kind='stage1', key=key, order=order, seed=seed, settings=settings.as_dict(),
                   settings_key=settings.key(), tdl=plan.stage1_tdl(key),
@@ -131,7 +135,8 @@ def run_stage1(key: str, order: str, seed: int, settings: plan.Settings, paths: 
                   metrics=final_metrics(run['records']), curves=curves(run['records']),
                   train_counts=read_json(osp.join(root, 'meta', 'split_info.json'))
                   ['train_counts'],
-                  temperatures=temperatures_from_checkpoint(checkpoint))
+                  temperatures=temperatures_from_checkpoint(checkpoint),
+                  **perturbation.record_of(settings.perturb))
     hook_plot = osp.join(work_dir, 'bdcl_temperatures.json')
     if osp.isfile(hook_plot):
         result['temperature_history'] = read_json(hook_plot)
@@ -151,7 +156,7 @@ def run_method(method: str, order: str, seed: int, settings: plan.Settings, path
     result = dict(kind='method', method=method, label=spec.label, order=order, seed=seed,
                   settings=settings.as_dict(), settings_key=settings.key(),
                   stage1=spec.stage1, commands=[stage1['command']],
-                  wall_s={'stage1': stage1['wall_s']})
+                  wall_s={'stage1': stage1['wall_s']}, **perturbation.record_of(settings.perturb))
     if spec.crt:
         root = ensure_data(paths['data'], order, settings, device)
         work_dir = plan.work_dir_of(paths['work'], order, seed, spec.stage1, 'stage2_crt')
@@ -166,7 +171,8 @@ def run_method(method: str, order: str, seed: int, settings: plan.Settings, path
             'default_hooks.checkpoint.interval': settings.epochs_stage2,
             'default_hooks.logger.interval': 5,
         })
-        run = _train(plan.stage2_config(spec.stage1), work_dir, options, device)
+        run = _train(plan.stage2_config(spec.stage1), work_dir, options, device,
+                     settings.perturb)
         result['commands'].append(run['command'])
         result['wall_s']['stage2'] = run['wall_s']
         result['metrics'] = final_metrics(run['records'])

@@ -4,6 +4,7 @@
     python benchmarks/seg_benchmark.py --methods ce,bdcl --seeds 0,1,2 --iters 1000
     python benchmarks/seg_benchmark.py --aggregate-only
     python benchmarks/seg_benchmark.py --quick --work-dir /tmp/s --results-dir /tmp/s/results
+    python benchmarks/seg_benchmark.py --perturb threads2 --methods ce   # noise-floor runs
 
 Model: HRNetV2-W18-small + OCR at 128x128 with the BDCL head
 (``configs/demo/bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py``); the CE baseline is
@@ -12,22 +13,29 @@ Every other method names its full-size config (``configs/bdcl/``, ``configs/base
 the run gives the demo model that config's contrast switches (``SWITCHES`` of its BDCL head, read
 from the config: :func:`method_switches`).
 Data: ``tools/dataset_converters/thyroid_us_synth.py`` (synthetic, labelled so).
-Per-class IoU / Dice come from the per-class table mmseg's IoUMetric writes to the run's log.
+Per-class IoU / Dice come from the per-class table mmseg's IoUMetric writes to the run's log,
+per-class HD95 / ASSD (pixels) from the table of bdcl_mm's SurfaceDistanceMetric beside it; runs
+recorded before the configs had that metric show ``—`` there.
 One result JSON per run (``RESULTS/runs/seg/<method>_seed<s>.json``); finished runs are skipped;
-the aggregate is ``RESULTS/seg_results.{json,md}``.
+the aggregate is ``RESULTS/seg_results.{json,md}``. With ``--perturb NAME``
+(``benchmarks/perturbation.py``) the runs go to ``RESULTS/noise/NAME/runs/seg/`` instead and the
+aggregate is ``RESULTS/noise_floor.{json,md}`` (``benchmarks/noise_floor.py``).
 """
 import argparse
 import json
+import math
 import os.path as osp
+import re
 import shutil
 import sys
 from dataclasses import asdict, dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 if __package__ in (None, ''):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     __package__ = 'benchmarks'  # noqa: A001
 
+from benchmarks import noise_floor, perturbation  # noqa: E402
 from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E402
                                last_record_with, log_folders, markdown_table, read_json, read_scalars, rel,
                                repo_path, run_logged, shell_command, tail, train_command,
@@ -35,6 +43,7 @@ from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E4
 
 BDCL_CFG = repo_path('configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
 CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
+LDAM_CFG = repo_path('configs', 'demo', 'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py')
 HEAD = 'model.decode_head.1.'
 LOSS = HEAD + 'loss_contrast.'
 #: What a method's config switches on its BDCL head: head arguments and ``loss_contrast.*``.
@@ -56,14 +65,25 @@ METHODS: Dict[str, dict] = {
                        switches_from=_full_size('baselines', 'bdcl-tdl-paper')),
     'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
                         switches_from=_full_size('baselines', 'bdcl-wo-tdl')),
-    'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
+    'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP (TDL balance)', config=BDCL_CFG,
                         switches_from=_full_size('baselines', 'bdcl-wo-hep')),
     'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
                        config=BDCL_CFG, switches_from=_full_size('baselines', 'bdcl-scope-image')),
+    # the paper's rival LDAM-DRW: the demo model with the cosine OCR head, LDAM and DRW
+    'ldam': dict(label='OCR + LDAM-DRW', config=LDAM_CFG, switches_from=None),
 }
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')
 CLASSES = ('background', 'benign', 'malignant')
+#: The line SurfaceDistanceMetric writes before its table (``bdcl_mm.seg.surface_distance_metric``).
+SURFACE_TITLE = 'per class surface distances'
+#: Per-class columns of that table kept in a run's JSON (and aggregated).
+SURFACE_METRICS = ('HD95', 'ASSD')
+
+
+def _finite(value):
+    """``value`` when it is a finite number, else ``None`` (JSON has no NaN)."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 class RunFailed(RuntimeError):
@@ -100,9 +120,18 @@ class SegSettings:
     iters: int = 400
     batch: int = 4
     warmup: int = 100
+    #: A harmless perturbation (``benchmarks/perturbation.py``) for the noise floor; None: a
+    #: main run (left out of the key, which stays as it was).
+    perturb: Optional[str] = None
 
     def key(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(self.as_dict(), sort_keys=True)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        if data['perturb'] is None:
+            del data['perturb']
+        return data
 
 
 QUICK = dict(methods='ce,bdcl', seeds='0', num_train=4, num_val=2, iters=3, batch=2, warmup=1)
@@ -128,6 +157,31 @@ def parse_table(log_text: str) -> Dict[str, Dict[str, float]]:
         out[cells[0]] = {h: None if v in ('nan', '') else float(v)
                          for h, v in zip(header[1:], cells[1:])}
     return out
+
+
+def parse_surface_table(log_text: str) -> Optional[dict]:
+    """The last per-class table of SurfaceDistanceMetric in a log: ``{'unit': 'px',
+    'per_class': {class: {Dice, HD95, ASSD, images, missed, false alarm, absent}}}``, or
+    ``None`` when the log has none. Undefined means (``nan``) read as ``None``."""
+    match = list(re.finditer(re.escape(SURFACE_TITLE) + r' \(([^)]*)\):', log_text))
+    if not match:
+        return None
+    rows = []
+    for line in log_text[match[-1].end():].splitlines()[1:]:
+        line = line.strip()
+        if line.startswith('|'):
+            rows.append(line)
+        elif rows and not line.startswith('+'):
+            break
+    if len(rows) < 2:
+        raise RunFailed(f'the "{SURFACE_TITLE}" table in the run log is empty.')
+    header = [re.sub(r' \(.*\)$', '', c.strip()) for c in rows[0].strip('|').split('|')]
+    per_class = {}
+    for line in rows[1:]:
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        per_class[cells[0]] = {h: None if v in ('nan', '') else float(v)
+                               for h, v in zip(header[1:], cells[1:])}
+    return dict(unit=match[-1].group(1), per_class=per_class)
 
 
 def ensure_data(data_dir: str, s: SegSettings, device: str) -> str:
@@ -170,21 +224,27 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
         shutil.rmtree(work_dir)
     cmd = train_command(spec['config'], work_dir, options)
     print(f'[run] {shell_command(cmd)}', flush=True)
-    code, wall = run_logged(cmd, work_dir + '.log', device)
+    code, wall = run_logged(cmd, work_dir + '.log', device, env=perturbation.env_of(s.perturb))
     if code:
         raise RunFailed(f'exit {code}; log {work_dir}.log:\n{tail(work_dir + ".log")}')
     records = read_scalars(work_dir)
     final = last_record_with(records, 'mIoU')
     folder = log_folders(work_dir)[-1]
     with open(osp.join(folder, osp.basename(folder) + '.log'), encoding='utf-8') as f:
-        per_class = parse_table(f.read())
+        log_text = f.read()
+    per_class = parse_table(log_text)
+    surface = parse_surface_table(log_text)
     train = [r for r in records if 'loss' in r]
-    result = dict(kind='seg', method=method, label=spec['label'], seed=seed, settings=asdict(s),
-                  settings_key=s.key(), command=shell_command(cmd), wall_s=wall,
+    result = dict(kind='seg', method=method, label=spec['label'], seed=seed, settings=s.as_dict(),
+                  settings_key=s.key(),
+                  command=perturbation.command_line(shell_command(cmd), s.perturb), wall_s=wall,
                   work_dir=rel(work_dir), mIoU=final['mIoU'], mDice=final.get('mDice'),
                   aAcc=final.get('aAcc'), per_class=per_class,
+                  mHD95=_finite(final.get('mHD95')), mASSD=_finite(final.get('mASSD')),
+                  surface=surface,
                   curves={'iter': [r.get('iter', r.get('step')) for r in train],
-                          'loss': [r['loss'] for r in train]})
+                          'loss': [r['loss'] for r in train]},
+                  **perturbation.record_of(s.perturb))
     hook_json = osp.join(work_dir, 'bdcl_temperatures.json')
     if osp.isfile(hook_json) and switches.get(LOSS + 'tdl') != 'none':
         result['temperature_history'] = read_json(hook_json)
@@ -216,6 +276,12 @@ def aggregate(results_dir: str, s: SegSettings, methods: List[str], seeds: List[
             for metric in ('IoU', 'Dice'):
                 values = [r['per_class'].get(c, {}).get(metric) for r in mine]
                 row[f'{metric}_{c}'] = [v for v in values if v is not None]
+        for c in CLASSES[1:]:
+            for metric in SURFACE_METRICS:
+                values = [((r.get('surface') or {}).get('per_class') or {}).get(c, {}).get(metric)
+                          for r in mine]
+                row[f'{metric}_{c}'] = [v for v in values if v is not None]
+        row['surface_unit'] = next((r['surface']['unit'] for r in mine if r.get('surface')), None)
         rows[method] = row
     missing = [f'{METHODS[m]["label"]} / seed {seed}' for m in methods for seed in seeds
                if seed not in rows.get(m, {}).get('seeds', [])]
@@ -223,7 +289,7 @@ def aggregate(results_dir: str, s: SegSettings, methods: List[str], seeds: List[
                for seed in rows.get(m, {}).get('seeds', [])[:1]
                if osp.isfile(osp.join(results_dir, 'figures',
                                       f'seg_bdcl_hook_temperatures_{m}_seed{seed}.png'))]
-    summary = dict(settings=asdict(s), rows=rows, not_run=missing, figures=figures,
+    summary = dict(settings=s.as_dict(), rows=rows, not_run=missing, figures=figures,
                    verdict=seg_verdict(rows),
                    reproduce=[f'OMP_NUM_THREADS=1 python benchmarks/seg_benchmark.py --methods '
                               f'{",".join(methods)} --seeds {",".join(map(str, seeds))} '
@@ -292,20 +358,25 @@ def seg_markdown(summary: dict) -> str:
         f'{s["size"]}, generator seed {s["data_seed"]}); HRNetV2-W18-small + OCR from scratch, '
         f'**{s["iters"]} iterations** at batch {s["batch"]}, contrast warm-up {s["warmup"]} '
         'iterations, SGD lr 0.01 poly. IoU / Dice x100 from mmseg\'s IoUMetric on the val split, '
-        'mean ± std over seeds. This is a CPU-sized check of the pipeline, not the paper\'s '
-        'HRNetV2-W48 80k-iteration setting.', ''
+        'mean ± std over seeds. HD95 in pixels from SurfaceDistanceMetric: per seed the mean over '
+        'the val images where the class is both predicted and present (— where no seed has '
+        'one, or the run predates the metric). This is a CPU-sized check of the pipeline, not '
+        'the paper\'s HRNetV2-W48 80k-iteration setting.', ''
     ]
-    header = ['method', 'seeds', 'mIoU', 'mDice'] + [f'IoU {c}' for c in CLASSES] + ['wall s']
+    header = (['method', 'seeds', 'mIoU', 'mDice'] + [f'IoU {c}' for c in CLASSES] +
+              [f'HD95 {c} (px)' for c in CLASSES[1:]] + ['wall s, load-dependent'])
     body = []
     for row in summary['rows'].values():
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU']),
                      fmt_mean_std(row['mDice'])] +
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in CLASSES] +
-                    [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
+                    hd95_cells(row) + [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
     lines += [markdown_table(header, body) if body else 'No run finished.', '',
               f'- {summary["verdict"]}']
     scope = scope_comparison(summary['rows'])
     lines += [f'- {scope}', ''] if scope else ['']
+    from benchmarks.ablation import seg_ablation_markdown
+    lines += seg_ablation_markdown(summary['rows'])
     if summary.get('figures'):
         lines += ['Per-class temperatures of OCR + BDCL during training (BDCLHook):', '']
         lines += [f'![{osp.basename(f)}]({f})' for f in summary['figures']] + ['']
@@ -315,21 +386,34 @@ def seg_markdown(summary: dict) -> str:
     return '\n'.join(lines)
 
 
+def hd95_cells(row: dict) -> List[str]:
+    """The HD95 cells of a table row, one per foreground class; ``—`` without values."""
+    return [fmt_mean_std(row.get(f'HD95_{c}')) if row.get(f'HD95_{c}') else '—'
+            for c in CLASSES[1:]]
+
+
 def parse_args(argv=None):
     d = SegSettings()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image')
+    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image,bdcl_wo_tdl,bdcl_wo_hep')
     p.add_argument('--seeds', default='0,1,2,3,4')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
-    p.add_argument('--work-dir', default=repo_path('work_dirs', 'benchmarks', 'seg'))
+    p.add_argument('--perturb', choices=sorted(perturbation.PERTURBATIONS), default=None,
+                   help='re-run under a harmless perturbation for the noise floor; results go '
+                   'to RESULTS/noise/NAME, apart from the main runs')
+    p.add_argument('--work-dir', default=None,
+                   help='default: work_dirs/benchmarks/seg (seg_NAME with --perturb NAME)')
     p.add_argument('--data-dir', default=repo_path('data', 'bench'))
     p.add_argument('--results-dir', default=RESULTS_DIR)
     p.add_argument('--aggregate-only', action='store_true')
     p.add_argument('--quick', action='store_true', help='smoke run: CE and BDCL, 4 iterations')
     args = p.parse_args(argv)
+    if args.work_dir is None:
+        name = 'seg' if args.perturb is None else f'seg_{args.perturb}'
+        args.work_dir = repo_path('work_dirs', 'benchmarks', name)
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
@@ -347,9 +431,11 @@ def main(argv=None) -> int:
     import os
     args = parse_args(argv)
     s = SegSettings(num_train=args.num_train, num_val=args.num_val,
-                    iters=args.iters, batch=args.batch, warmup=args.warmup)
-    paths = dict(work=args.work_dir, data=args.data_dir, results=args.results_dir)
-    os.makedirs(osp.join(args.results_dir, 'figures'), exist_ok=True)
+                    iters=args.iters, batch=args.batch, warmup=args.warmup, perturb=args.perturb)
+    runs_dir = (args.results_dir if args.perturb is None else
+                perturbation.runs_root(args.results_dir, args.perturb))
+    paths = dict(work=args.work_dir, data=args.data_dir, results=runs_dir)
+    os.makedirs(osp.join(runs_dir, 'figures'), exist_ok=True)
     failed = []
     if not args.aggregate_only:
         for seed in args.seeds:
@@ -359,6 +445,10 @@ def main(argv=None) -> int:
                 except (RunFailed, FileNotFoundError, KeyError) as error:
                     failed.append(f'{method} seed {seed}')
                     print(f'[failed] seg {method} seed {seed}: {error}', flush=True)
+    if args.perturb is not None:
+        noise_floor.write(args.results_dir)
+        print(f'[noise floor] {rel(osp.join(args.results_dir, "noise_floor.md"))}', flush=True)
+        return 1 if failed else 0
     summary = aggregate(args.results_dir, s, args.methods, args.seeds)
     print(f'[aggregate] {rel(osp.join(args.results_dir, "seg_results.md"))}: '
           f'{len(summary["rows"])} methods, {len(summary["not_run"])} missing', flush=True)

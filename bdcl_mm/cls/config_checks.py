@@ -20,14 +20,14 @@ def _train_pipeline(cfg: Config) -> list:
 def _check_stage2_weights(cfg: Config) -> None:
     """Refuse a cRT stage 2 without ``load_from`` unless it resumes a checkpoint of its own."""
     if not cfg.get('resume'):
-        raise ValueError('This is a cRT stage-2 config (CRTClsHead on a frozen backbone) but no '
+        raise ValueError('This is a cRT stage-2 config (a classifier on a frozen backbone) but no '
                          f'stage-1 weights are given. {STAGE1_HINT}')
     work_dir = cfg.get('work_dir')
     if work_dir and osp.isdir(work_dir) and find_latest_checkpoint(work_dir):
         return
     raise ValueError(
-        f'This is a cRT stage-2 config (CRTClsHead on a frozen backbone) and resume is on, but the '
-        f'work dir {work_dir!r} has no checkpoint to resume and no load_from is set, so the '
+        f'This is a cRT stage-2 config (a classifier on a frozen backbone) and resume is on, but '
+        f'the work dir {work_dir!r} has no checkpoint to resume and no load_from is set, so the '
         f'classifier would train on a random backbone. For a fresh stage 2: {STAGE1_HINT} (with '
         f'--resume, that run starts from stage 1 and a rerun resumes its own checkpoint).')
 
@@ -43,7 +43,8 @@ def add_backbone_check(cfg: Config) -> None:
 def check_config(cfg: Config) -> None:
     """Fail early on the two-stage recipe's easy mistakes.
 
-    - A cRT stage-2 model (``CRTClsHead``) without ``load_from`` or a backbone ``init_cfg`` would
+    - A cRT stage-2 model (``CRTClsHead``, or any head on a backbone whose every stage is
+      frozen, e.g. GCL's stage 2) without ``load_from`` or a backbone ``init_cfg`` would
       train a classifier on a random frozen backbone; so would a resume (``resume=True``, no
       ``load_from``) that finds no checkpoint in ``work_dir``. A ``CRTClsHead`` config also gets
       ``BackboneLoadCheckHook`` (:func:`add_backbone_check`), which stops the run when the
@@ -57,7 +58,9 @@ def check_config(cfg: Config) -> None:
     head = model.get('head') or {}
     backbone = model.get('backbone') or {}
     crt = isinstance(head, dict) and head.get('type') == 'CRTClsHead'
-    if crt and not cfg.get('load_from') and not backbone.get('init_cfg'):
+    frozen = backbone.get('frozen_stages', -1) >= backbone.get('num_stages', 4)
+    stage2 = isinstance(head, dict) and (crt or frozen)
+    if stage2 and not cfg.get('load_from') and not backbone.get('init_cfg'):
         _check_stage2_weights(cfg)
     if crt:
         add_backbone_check(cfg)

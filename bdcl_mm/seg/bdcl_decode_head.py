@@ -15,74 +15,35 @@ BDCL is from "Balanced and Discriminative Contrastive Learning for Class-Imbalan
 Images" (ICASSP 2024); the paper applies it to HRNetV2-W48 + OCR (:class:`BDCLOCRHead`), this head
 to any decode head. Usage: README.md, "Add BDCL to your model"; options: docs/segmentation.md.
 """
-from typing import Dict, Optional, Type, Union
+from typing import Union
 
-from mmseg.models.decode_heads.cascade_decode_head import BaseCascadeDecodeHead
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType
 
+from .head_factory import extended_head_class, own_arguments
+from .host_heads import missing_host_type_message
 from .pixel_contrast import PixelContrastMixin
-
-_CLASSES: Dict[type, type] = {}
-
-
-def _host_class(host_type: Union[str, type]) -> Type[BaseDecodeHead]:
-    host = MODELS.get(host_type) if isinstance(host_type, str) else host_type
-    if host is None:
-        raise ValueError(f'host_type={host_type!r} is not a registered mmseg model; give the type '
-                         f'of the decode head the host config uses, e.g. \'FCNHead\', '
-                         f'\'DepthwiseSeparableASPPHead\', \'SegformerHead\' or \'OCRHead\'')
-    if not isinstance(host, type) or not issubclass(host, BaseDecodeHead):
-        raise TypeError(f'host_type={host_type!r} is not an mmseg decode head (a BaseDecodeHead '
-                        f'subclass); BDCLDecodeHead wraps the model\'s decode_head type')
-    if issubclass(host, PixelContrastMixin):
-        raise TypeError(f'host_type={host_type!r} already has the BDCL term; give its plain host '
-                        f'head instead')
-    if host.loss not in (BaseDecodeHead.loss, BaseCascadeDecodeHead.loss):
-        raise TypeError(
-            f'host_type={host_type!r} has its own loss() (it does not train its logits with the '
-            f'decode-head loss), so the BDCL term cannot be added to it. Supported: heads trained '
-            f'by BaseDecodeHead.loss, e.g. FCNHead, ASPPHead, DepthwiseSeparableASPPHead, '
-            f'SegformerHead, UPerHead, OCRHead')
-    return host
 
 
 def bdcl_head_class(host_type: Union[str, type]) -> type:
-    """The class ``BDCL<host>`` (host head + :class:`PixelContrastMixin`), made once per host."""
-    host = _host_class(host_type)
-    if host in _CLASSES:
-        return _CLASSES[host]
+    """The class ``BDCL<host>`` (host head + :class:`PixelContrastMixin`), made once per host.
 
-    def __init__(self,
-                 proj_channels: int = 256,
-                 proj_mid_channels: Optional[int] = None,
-                 loss_contrast: ConfigType = dict(type='BDCLLoss', loss_weight=0.1),
-                 contrast_warmup_iters: int = 0,
-                 max_views: int = 100,
-                 max_samples: Optional[int] = 1024,
-                 scope: str = 'batch',
-                 features: str = 'pre_logits',
-                 **kwargs) -> None:
-        host.__init__(self, **kwargs)
-        self.init_pixel_contrast(proj_channels, proj_mid_channels, loss_contrast,
-                                 contrast_warmup_iters, max_views, max_samples, scope, features)
-
-    name = f'BDCL{host.__name__}'
-    doc = (f'``{host.__name__}`` trained with an extra BDCL pixel-contrast loss (ICASSP 2024); '
-           f'see :class:`~bdcl_mm.seg.pixel_contrast.PixelContrastMixin`.')
-    cls = type(name, (PixelContrastMixin, host), dict(__init__=__init__, __doc__=doc,
-                                                       __module__=__name__, __qualname__=name))
-    _CLASSES[host] = cls
-    return cls
+    Its arguments are the host's plus those of :meth:`PixelContrastMixin.init_pixel_contrast`
+    (:func:`~bdcl_mm.seg.head_factory.extended_head_class`).
+    """
+    return extended_head_class(host_type, PixelContrastMixin, 'BDCL', 'init_pixel_contrast',
+                               'the BDCL term', 'BDCLDecodeHead', module=__name__)
 
 
 @MODELS.register_module(name='BDCLDecodeHead')
-def build_bdcl_decode_head(host_type: Union[str, type], **kwargs) -> BaseDecodeHead:
+def build_bdcl_decode_head(host_type: Union[str, type, None] = None, **kwargs) -> BaseDecodeHead:
     """Build the host decode head ``host_type`` with the BDCL pixel-contrast term.
 
     Args:
-        host_type (str | type): the host head (a registered mmseg decode head or its class).
+        host_type (str | type, optional): the host head (a registered mmseg decode head or its
+            class): the type of the decode head the config replaces. Required; tools/train.py and
+            tools/test.py set it from the config's ``_base_`` files when it is missing
+            (:func:`~bdcl_mm.seg.host_heads.fill_host_type`).
         **kwargs: the host head's arguments, plus those of
             :meth:`PixelContrastMixin.init_pixel_contrast`: ``proj_channels``,
             ``proj_mid_channels``, ``loss_contrast``, ``contrast_warmup_iters``, ``max_views``,
@@ -92,5 +53,13 @@ def build_bdcl_decode_head(host_type: Union[str, type], **kwargs) -> BaseDecodeH
 
     Returns:
         BaseDecodeHead: an instance of ``BDCL<host>``.
+
+    Raises:
+        ValueError: ``host_type`` is missing, or its head does not take the given arguments (the
+            message names the registered heads that do).
     """
+    if host_type is None:
+        own = own_arguments(PixelContrastMixin, 'init_pixel_contrast')
+        raise ValueError(
+            missing_host_type_message({k: v for k, v in kwargs.items() if k not in own}))
     return bdcl_head_class(host_type)(**kwargs)

@@ -14,7 +14,9 @@ CLS_SWITCHES = {
     'bdcl_ascent': ('ascent', True),
     'bdcl_balance': ('balance', True),
     'bdcl_wo_tdl': ('none', True),
-    'bdcl_wo_hep': ('paper', False),
+    'bdcl_wo_hep': ('balance', False),
+    'ldam_drw': None,
+    'gcl': None,
 }
 #: segmentation method -> (tdl, use_prototypes, scope) of the demo model it trains.
 SEG_SWITCHES = {
@@ -62,4 +64,49 @@ def test_seg_ce_trains_the_host_head_with_no_switches():
     assert seg.method_switches('ce') == {}
     cfg = Config.fromfile(seg.METHODS['ce']['config'], import_custom_modules=False)
     assert [h.type for h in cfg.model.decode_head] == ['FCNHead', 'OCRHead']
-    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce'}
+    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce', 'ldam'}
+
+
+#: the paper's rivals: row -> (stage-1 config, its loss, stage-2 config and loss or None)
+CLS_RIVALS = {
+    'ldam_drw': ('ldam-drw_resnet18s_200e_fmnist-lt-28.py', 'LDAMLoss', None),
+    'gcl': ('gcl_resnet18s_stage1-200e_fmnist-lt-28.py', 'GCLLoss',
+            ('gcl_resnet18s_stage2-crt-10e_fmnist-lt-28.py', 'GCLLoss')),
+}
+
+
+@pytest.mark.parametrize('method', sorted(CLS_RIVALS))
+def test_cls_rival_rows_train_their_cpu_sized_configs(method):
+    """The rows run the Fashion-MNIST-LT configs that tests/test_cls/test_rival_configs.py
+    trains; the benchmark's width options apply to their cosine heads."""
+    import os.path as osp
+    spec = plan.METHODS[method]
+    stage1, loss, stage2 = CLS_RIVALS[method]
+    assert spec.stage1 == method and spec.crt == (stage2 is not None)
+    assert osp.basename(plan.stage1_config(method)) == stage1
+    head = Config.fromfile(plan.stage1_config(method), import_custom_modules=False).model.head
+    assert (head.type, head.loss.type) == ('CosineClsHead', loss)
+    assert set(plan.Settings().model_options()) >= {'model.head.in_channels'}
+    if stage2 is not None:
+        assert osp.basename(plan.stage2_config(method)) == stage2[0]
+        cfg = Config.fromfile(plan.stage2_config(method), import_custom_modules=False)
+        assert (cfg.model.head.type, cfg.model.head.loss.type) == ('CosineClsHead', stage2[1])
+        assert cfg.train_dataloader.sampler.type == 'ClassBalancedSampler'
+    # the existing rows keep their stage 2
+    assert osp.basename(plan.stage2_config('ce')) == plan.STAGE2_CONFIGS['ce']
+    assert osp.basename(plan.stage2_config('bdcl_balance')) == plan.STAGE2_CONFIGS['default']
+
+
+def test_seg_ldam_row_trains_the_demo_ldam_config_with_no_switches():
+    spec = seg.METHODS['ldam']
+    assert spec['config'] == seg.LDAM_CFG and seg.method_switches('ldam') == {}
+    demo = Config.fromfile(seg.BDCL_CFG, import_custom_modules=False)
+    cfg = Config.fromfile(spec['config'], import_custom_modules=False)
+    fcn, ocr = cfg.model.decode_head
+    assert (ocr.type, ocr.host_type, ocr.loss_decode.type) == ('CosineDecodeHead', 'OCRHead',
+                                                               'LDAMLoss')
+    assert 'DRWHook' in [h.type for h in cfg.custom_hooks]
+    # the same demo model, data and schedule as the BDCL rows
+    assert cfg.model.backbone == demo.model.backbone and fcn == demo.model.decode_head[0]
+    assert cfg.train_dataloader == demo.train_dataloader and cfg.train_cfg == demo.train_cfg
+    assert ocr.channels == demo.model.decode_head[1].channels

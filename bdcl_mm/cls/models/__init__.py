@@ -1,10 +1,12 @@
-"""MMPretrain models of BDCL: multi-view classifier and pre-processor, stage-1 and cRT heads."""
+"""MMPretrain models of BDCL: multi-view classifier and pre-processor, stage-1 and cRT heads;
+the cosine classifier of the LDAM-DRW and GCL rivals."""
 from .bdcl_cls_head import BDCLClsHead, projection_mlp
 from .classifier import BDCLImageClassifier
+from .cosine_cls_head import CosineClsHead
 from .crt_cls_head import CRTClsHead
 from .data_preprocessor import MultiViewClsDataPreprocessor, split_views
 
 __all__ = [
-    'BDCLClsHead', 'BDCLImageClassifier', 'CRTClsHead', 'MultiViewClsDataPreprocessor',
-    'projection_mlp', 'split_views'
+    'BDCLClsHead', 'BDCLImageClassifier', 'CRTClsHead', 'CosineClsHead',
+    'MultiViewClsDataPreprocessor', 'projection_mlp', 'split_views'
 ]

@@ -1,0 +1,9 @@
+# Rival GCL (Li, Cheung & Lu, CVPR 2022), stage 1 on Hyper-Kvasir: ResNet-50, cosine classifier, GCL
+# loss (m 0, s 30) on mixup batches (recipe: ../_base_/recipes/resnet50_gcl_stage1.py).
+# Stage 2: gcl_resnet50_stage2-crt-30e_hyper-kvasir-224.py.
+_base_ = [
+    '../_base_/recipes/resnet50_gcl_stage1.py',
+    '../_base_/datasets/hyper_kvasir.py',
+]
+
+model = dict(head=dict(num_classes=23))
