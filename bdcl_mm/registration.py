@@ -4,8 +4,8 @@ For a config that uses them without a host plugin::
 
     custom_imports = dict(imports=['bdcl_mm.registration'], allow_failed_imports=False)
 
-registers ``BDCLLoss`` (mmengine root ``MODELS``), ``BDCLHook`` (root ``HOOKS``) and
-``ClassBalancedSampler`` (root ``DATA_SAMPLERS``), and calls
+registers ``BDCLLoss`` and ``TSCLoss`` (mmengine root ``MODELS``), ``BDCLHook`` (root
+``HOOKS``) and ``ClassBalancedSampler`` (root ``DATA_SAMPLERS``), and calls
 :func:`bdcl_mm.engine.checkpoint.install_safe_checkpoint_loader` (what it changes is documented
 there). The host plugins ``bdcl_mm.seg`` and ``bdcl_mm.cls`` import this module first.
 """
@@ -13,7 +13,8 @@ from .datasets.samplers.class_balanced_sampler import ClassBalancedSampler
 from .engine.checkpoint import install_safe_checkpoint_loader
 from .engine.hooks import BDCLHook
 from .models.losses.bdcl_loss import BDCLLoss
+from .models.losses.tsc_loss import TSCLoss
 
 install_safe_checkpoint_loader()
 
-__all__ = ['BDCLHook', 'BDCLLoss', 'ClassBalancedSampler']
+__all__ = ['BDCLHook', 'BDCLLoss', 'ClassBalancedSampler', 'TSCLoss']

@@ -1,8 +1,8 @@
-from .bdcl_hook import (BDCLHook, all_reduce_statistics, find_bdcl_losses, loss_scale,
-                        reduce_bdcl_statistics, save_temperature_history, step_was_skipped,
-                        update_bdcl_loss)
+from .bdcl_hook import (BDCLHook, all_reduce_statistics, find_bdcl_losses,
+                        find_statistics_losses, loss_scale, reduce_bdcl_statistics,
+                        save_temperature_history, step_was_skipped, update_bdcl_loss)
 
 __all__ = [
-    'BDCLHook', 'all_reduce_statistics', 'find_bdcl_losses', 'loss_scale',
-    'reduce_bdcl_statistics', 'save_temperature_history', 'step_was_skipped', 'update_bdcl_loss'
+    'BDCLHook', 'all_reduce_statistics', 'find_bdcl_losses', 'find_statistics_losses',
+    'loss_scale', 'reduce_bdcl_statistics', 'save_temperature_history', 'step_was_skipped', 'update_bdcl_loss'
 ]
