@@ -30,6 +30,7 @@ STAGE1: Dict[str, str] = {
     'bdcl_balance': 'bdcl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_tdl': 'bdcl-wo-tdl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_hep': 'bdcl-wo-hep_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'tsc': 'tsc_resnet18s_stage1-200e_fmnist-lt-28.py',
 }
 STAGE2_CONFIGS = {
     'ce': 'ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
@@ -56,6 +57,7 @@ METHODS: Dict[str, Method] = {
     'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
     'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
     'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL paper)', 'bdcl_wo_hep', True),
+    'tsc_crt': Method('TSC + cRT', 'tsc', True),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
 #: The BDCL row judged against the baselines: the plugin's default rule (BDCLLoss's ``tdl``).
@@ -165,11 +167,12 @@ def stage1_config(key: str) -> str:
 @functools.lru_cache(maxsize=None)
 def stage1_tdl(key: str) -> Optional[str]:
     """The temperature rule of stage 1 ``key``, read from its config: the BDCL loss's ``tdl``
-    (BDCLLoss's default where the config leaves it out); None for a stage 1 without one (CE)."""
+    (BDCLLoss's default where the config leaves it out); None for a stage 1 without one (CE)
+    or with another contrastive loss (TSC)."""
     from mmengine.config import Config
     head = Config.fromfile(stage1_config(key), import_custom_modules=False).model.head
     loss = head.get('loss_contrast')
-    if loss is None:
+    if loss is None or loss.get('type') != 'BDCLLoss':
         return None
     return loss.get('tdl', bdcl_loss_default('tdl'))
 

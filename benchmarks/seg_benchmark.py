@@ -34,6 +34,7 @@ from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E4
                                write_json, write_text)
 
 BDCL_CFG = repo_path('configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
+TSC_CFG = repo_path('configs', 'demo', 'tsc_ocrnet_hr18s_600it_tui-demo-128x128.py')
 CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
 HEAD = 'model.decode_head.1.'
 LOSS = HEAD + 'loss_contrast.'
@@ -60,6 +61,8 @@ METHODS: Dict[str, dict] = {
                         switches_from=_full_size('baselines', 'bdcl-wo-hep')),
     'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
                        config=BDCL_CFG, switches_from=_full_size('baselines', 'bdcl-scope-image')),
+    # the demo model with TSCLoss on the same contrast path (its config states every setting)
+    'tsc': dict(label='OCR + TSC', config=TSC_CFG, switches_from=None),
 }
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')
@@ -161,7 +164,7 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
         'default_hooks.checkpoint.interval': s.iters,
         'default_hooks.logger.interval': max(1, min(25, s.iters // 4)),
     })
-    if spec['config'] == BDCL_CFG:
+    if spec['config'] != CE_CFG:
         options[HEAD + 'contrast_warmup_iters'] = s.warmup
     switches = method_switches(method)
     options.update(switches)

@@ -16,6 +16,8 @@ CLS_SWITCHES = {
     'bdcl_wo_tdl': ('none', True),
     'bdcl_wo_hep': ('paper', False),
 }
+#: stage-1 key -> the type of its contrastive loss, for stage 1s with another loss than BDCL's.
+CLS_OTHER_LOSSES = {'tsc': 'TSCLoss'}
 #: segmentation method -> (tdl, use_prototypes, scope) of the demo model it trains.
 SEG_SWITCHES = {
     'scl': ('none', False, 'batch'),
@@ -40,7 +42,14 @@ def test_cls_stage1_configs_hold_the_method_switches(key):
 
 
 def test_every_cls_stage1_has_its_switches_pinned():
-    assert set(plan.STAGE1) == set(CLS_SWITCHES)
+    assert set(plan.STAGE1) == set(CLS_SWITCHES) | set(CLS_OTHER_LOSSES)
+
+
+@pytest.mark.parametrize('key', sorted(CLS_OTHER_LOSSES))
+def test_cls_stage1_with_another_loss_has_no_temperature_rule(key):
+    loss = Config.fromfile(plan.stage1_config(key),
+                           import_custom_modules=False).model.head.loss_contrast
+    assert loss.type == CLS_OTHER_LOSSES[key] and plan.stage1_tdl(key) is None
 
 
 @pytest.mark.parametrize('method', sorted(SEG_SWITCHES))
@@ -62,4 +71,17 @@ def test_seg_ce_trains_the_host_head_with_no_switches():
     assert seg.method_switches('ce') == {}
     cfg = Config.fromfile(seg.METHODS['ce']['config'], import_custom_modules=False)
     assert [h.type for h in cfg.model.decode_head] == ['FCNHead', 'OCRHead']
-    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce'}
+    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce'} | set(SEG_OTHER_LOSSES)
+
+
+#: segmentation method -> the type of the contrastive loss its own demo config sets.
+SEG_OTHER_LOSSES = {'tsc': 'TSCLoss'}
+
+
+@pytest.mark.parametrize('method', sorted(SEG_OTHER_LOSSES))
+def test_seg_methods_with_another_loss_train_their_own_demo_config(method):
+    spec = seg.METHODS[method]
+    assert seg.method_switches(method) == {}
+    head = Config.fromfile(spec['config'], import_custom_modules=False).model.decode_head[1]
+    assert head.type == 'BDCLOCRHead' and head.loss_contrast.type == SEG_OTHER_LOSSES[method]
+    assert head.proj_channels == 128 and head.max_views == 64
