@@ -73,3 +73,10 @@ def test_config_builds_and_trains_two_iterations(path):
         assert torch.isfinite(log['loss_tsc']) and log['loss_tsc'] > 0
         assert update_bdcl_loss(loss) == 'applied'
     assert loss.centroid_valid[:2].all() and not loss.centroid_valid[2:].any()
+
+
+def test_prototype_hard_examples_need_a_loss_with_prototypes():
+    init_default_scope('mmpretrain')
+    with pytest.raises(ValueError, match="hard_from='classifier'"):
+        MODELS.build(dict(type='BDCLClsHead', num_classes=3, in_channels=8, proj_channels=(8, 4),
+                          loss_contrast=dict(type='TSCLoss'), hard_from='prototype'))
