@@ -14,7 +14,7 @@ CLS_SWITCHES = {
     'bdcl_ascent': ('ascent', True),
     'bdcl_balance': ('balance', True),
     'bdcl_wo_tdl': ('none', True),
-    'bdcl_wo_hep': ('paper', False),
+    'bdcl_wo_hep': ('balance', False),
 }
 #: stage-1 key -> the type of its contrastive loss, for stage 1s with another loss than BDCL's.
 CLS_OTHER_LOSSES = {'tsc': 'TSCLoss'}

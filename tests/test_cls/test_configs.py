@@ -60,12 +60,11 @@ def test_config_loads_and_model_builds(path):
         if name.startswith('tsc'):  # TSCLoss's own checks: test_tsc_configs.py
             assert type(contrast).__name__ == 'TSCLoss'
             return
-        # the plugin's default rule is 'balance'; the Fashion-MNIST-LT benchmark's w/o HEP
-        # ablation is a variant of its paper-rule config
+        # the plugin's default rule is 'balance'; every ablation (w/o TDL, w/o HEP) is of it
         expect = {
             'scl': ('none', False),
             'wo-tdl': ('none', True),
-            'wo-hep': ('paper' if 'fmnist' in name else 'balance', False),
+            'wo-hep': ('balance', False),
             'tdl-paper': ('paper', True),
             'tdl-descent': ('descent', True),
             'tdl-ascent': ('ascent', True),
