@@ -80,3 +80,13 @@ def test_prototype_hard_examples_need_a_loss_with_prototypes():
     with pytest.raises(ValueError, match="hard_from='classifier'"):
         MODELS.build(dict(type='BDCLClsHead', num_classes=3, in_channels=8, proj_channels=(8, 4),
                           loss_contrast=dict(type='TSCLoss'), hard_from='prototype'))
+
+
+def test_too_few_dimensions_for_the_class_targets_name_the_fix():
+    init_default_scope('mmpretrain')
+    with pytest.raises(ValueError, match=r'TSC needs .* num_classes - 1 = 7.*proj_channels'):
+        MODELS.build(dict(type='BDCLClsHead', num_classes=8, in_channels=16,
+                          proj_channels=(16, 6), loss_contrast=dict(type='TSCLoss')))
+    head = MODELS.build(dict(type='BDCLClsHead', num_classes=8, in_channels=16,
+                             proj_channels=(16, 7), loss_contrast=dict(type='TSCLoss')))
+    assert head.loss_contrast.targets.shape == (8, 7)

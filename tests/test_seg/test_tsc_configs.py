@@ -49,6 +49,8 @@ def test_config_builds_and_trains_two_iterations(path):
     assert fcn.type == 'FCNHead' and 'loss_contrast' not in fcn  # the aux head keeps its CE
     assert ocr.type == 'BDCLOCRHead' and ocr.loss_contrast.type == 'TSCLoss'
     assert [h.type for h in cfg.custom_hooks] == ['BDCLHook', 'SegNumClassesCheckHook']
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):  # as the BDCL configs evaluate
+        assert [e.type for e in evaluator] == ['IoUMetric', 'SurfaceDistanceMetric']
     shrink_hrnet(cfg.model)
     cfg.model.pretrained = None
     cfg.model.data_preprocessor.size = (SIZE, SIZE)
