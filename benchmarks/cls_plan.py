@@ -33,6 +33,8 @@ STAGE1: Dict[str, str] = {
     # the paper's rivals LDAM-DRW (one stage) and GCL (stage 1; its stage 2 in STAGE2_CONFIGS)
     'ldam_drw': 'ldam-drw_resnet18s_200e_fmnist-lt-28.py',
     'gcl': 'gcl_resnet18s_stage1-200e_fmnist-lt-28.py',
+
+    'tsc': 'tsc_resnet18s_stage1-200e_fmnist-lt-28.py',
 }
 STAGE2_CONFIGS = {
     'ce': 'ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
@@ -62,6 +64,8 @@ METHODS: Dict[str, Method] = {
     'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL balance)', 'bdcl_wo_hep', True),
     'ldam_drw': Method('LDAM-DRW', 'ldam_drw', False),
     'gcl': Method('GCL (two-stage)', 'gcl', True),
+
+    'tsc_crt': Method('TSC + cRT', 'tsc', True),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
 #: The BDCL row judged against the baselines: the plugin's default rule (BDCLLoss's ``tdl``).
@@ -185,11 +189,12 @@ def stage1_config(key: str) -> str:
 @functools.lru_cache(maxsize=None)
 def stage1_tdl(key: str) -> Optional[str]:
     """The temperature rule of stage 1 ``key``, read from its config: the BDCL loss's ``tdl``
-    (BDCLLoss's default where the config leaves it out); None for a stage 1 without one (CE)."""
+    (BDCLLoss's default where the config leaves it out); None for a stage 1 without one (CE)
+    or with another contrastive loss (TSC)."""
     from mmengine.config import Config
     head = Config.fromfile(stage1_config(key), import_custom_modules=False).model.head
     loss = head.get('loss_contrast')
-    if loss is None:
+    if loss is None or loss.get('type') != 'BDCLLoss':
         return None
     return loss.get('tdl', bdcl_loss_default('tdl'))
 

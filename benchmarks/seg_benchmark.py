@@ -42,6 +42,7 @@ from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E4
                                write_json, write_text)
 
 BDCL_CFG = repo_path('configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
+TSC_CFG = repo_path('configs', 'demo', 'tsc_ocrnet_hr18s_600it_tui-demo-128x128.py')
 CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
 LDAM_CFG = repo_path('configs', 'demo', 'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py')
 HEAD = 'model.decode_head.1.'
@@ -71,6 +72,9 @@ METHODS: Dict[str, dict] = {
                        config=BDCL_CFG, switches_from=_full_size('baselines', 'bdcl-scope-image')),
     # the paper's rival LDAM-DRW: the demo model with the cosine OCR head, LDAM and DRW
     'ldam': dict(label='OCR + LDAM-DRW', config=LDAM_CFG, switches_from=None),
+
+    # the demo model with TSCLoss on the same contrast path (its config states every setting)
+    'tsc': dict(label='OCR + TSC', config=TSC_CFG, switches_from=None),
 }
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')
@@ -215,7 +219,7 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
         'default_hooks.checkpoint.interval': s.iters,
         'default_hooks.logger.interval': max(1, min(25, s.iters // 4)),
     })
-    if spec['config'] == BDCL_CFG:
+    if spec['config'] != CE_CFG:
         options[HEAD + 'contrast_warmup_iters'] = s.warmup
     switches = method_switches(method)
     options.update(switches)

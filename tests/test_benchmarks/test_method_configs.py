@@ -18,6 +18,8 @@ CLS_SWITCHES = {
     'ldam_drw': None,
     'gcl': None,
 }
+#: stage-1 key -> the type of its contrastive loss, for stage 1s with another loss than BDCL's.
+CLS_OTHER_LOSSES = {'tsc': 'TSCLoss'}
 #: segmentation method -> (tdl, use_prototypes, scope) of the demo model it trains.
 SEG_SWITCHES = {
     'scl': ('none', False, 'batch'),
@@ -42,7 +44,14 @@ def test_cls_stage1_configs_hold_the_method_switches(key):
 
 
 def test_every_cls_stage1_has_its_switches_pinned():
-    assert set(plan.STAGE1) == set(CLS_SWITCHES)
+    assert set(plan.STAGE1) == set(CLS_SWITCHES) | set(CLS_OTHER_LOSSES)
+
+
+@pytest.mark.parametrize('key', sorted(CLS_OTHER_LOSSES))
+def test_cls_stage1_with_another_loss_has_no_temperature_rule(key):
+    loss = Config.fromfile(plan.stage1_config(key),
+                           import_custom_modules=False).model.head.loss_contrast
+    assert loss.type == CLS_OTHER_LOSSES[key] and plan.stage1_tdl(key) is None
 
 
 @pytest.mark.parametrize('method', sorted(SEG_SWITCHES))
@@ -64,7 +73,7 @@ def test_seg_ce_trains_the_host_head_with_no_switches():
     assert seg.method_switches('ce') == {}
     cfg = Config.fromfile(seg.METHODS['ce']['config'], import_custom_modules=False)
     assert [h.type for h in cfg.model.decode_head] == ['FCNHead', 'OCRHead']
-    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce', 'ldam'}
+    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce', 'ldam'} | set(SEG_OTHER_LOSSES)
 
 
 #: the paper's rivals: row -> (stage-1 config, its loss, stage-2 config and loss or None)
@@ -110,3 +119,16 @@ def test_seg_ldam_row_trains_the_demo_ldam_config_with_no_switches():
     assert cfg.model.backbone == demo.model.backbone and fcn == demo.model.decode_head[0]
     assert cfg.train_dataloader == demo.train_dataloader and cfg.train_cfg == demo.train_cfg
     assert ocr.channels == demo.model.decode_head[1].channels
+
+
+#: segmentation method -> the type of the contrastive loss its own demo config sets.
+SEG_OTHER_LOSSES = {'tsc': 'TSCLoss'}
+
+
+@pytest.mark.parametrize('method', sorted(SEG_OTHER_LOSSES))
+def test_seg_methods_with_another_loss_train_their_own_demo_config(method):
+    spec = seg.METHODS[method]
+    assert seg.method_switches(method) == {}
+    head = Config.fromfile(spec['config'], import_custom_modules=False).model.decode_head[1]
+    assert head.type == 'BDCLOCRHead' and head.loss_contrast.type == SEG_OTHER_LOSSES[method]
+    assert head.proj_channels == 128 and head.max_views == 64

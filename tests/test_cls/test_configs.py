@@ -59,6 +59,9 @@ def test_config_loads_and_model_builds(path):
         assert is_stage1 and type(model).__name__ == 'BDCLImageClassifier'
         assert [h.type for h in cfg.custom_hooks] == ['BDCLHook']
         contrast = model.head.loss_contrast
+        if name.startswith('tsc'):  # TSCLoss's own checks: test_tsc_configs.py
+            assert type(contrast).__name__ == 'TSCLoss'
+            return
         # the plugin's default rule is 'balance'; every ablation (w/o TDL, w/o HEP) is of it
         expect = {
             'scl': ('none', False),

@@ -41,6 +41,10 @@ EXPECTED = {
     'ldam-drw_ocrnet_hr48_80k_tui-512x512.py': ('CosineDecodeHead', 'LDAMLoss', None, None),
     'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py': ('CosineDecodeHead', 'LDAMLoss', None,
                                                          None),
+
+    # TSCLoss on the same contrast path (its own checks: test_tsc_configs.py)
+    'tsc_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('tsc', None),
+    'tsc_ocrnet_hr18s_600it_tui-demo-128x128.py': BDCL_CE + ('tsc', None),
 }
 
 
@@ -68,7 +72,9 @@ def test_config_fields(path):
     hooks = [h.type for h in cfg.custom_hooks]
     assert 'SegNumClassesCheckHook' in hooks
     assert ('BDCLHook' in hooks) == (head_type == 'BDCLOCRHead')
-    if head_type == 'BDCLOCRHead':
+    if tdl == 'tsc':
+        assert ocr.loss_contrast.type == 'TSCLoss'
+    elif head_type == 'BDCLOCRHead':
         contrast = ocr.loss_contrast
         assert contrast.type == 'BDCLLoss' and contrast.loss_weight == 0.1
         assert contrast.get('tdl', 'balance') == tdl

@@ -61,7 +61,8 @@ class BDCLClsHead(ClsHead):
             Defaults to ``(2048, 128)``.
         loss_contrast (dict): Config of the contrastive loss; ``num_classes`` and
             ``feat_dim`` are filled in, and ``ignore_index`` defaults to None (classification
-            labels are all valid, whatever their number). Defaults to ``dict(type='BDCLLoss')``.
+            labels are all valid, whatever their number). Defaults to ``dict(type='BDCLLoss')``;
+            any contrastive loss of embeddings works (e.g. ``dict(type='TSCLoss')``).
         loss (dict): Config of the linear classifier's loss.
         hard_from (str): ``'classifier'`` or ``'prototype'``.
         topk (int | tuple[int]): Top-k of the training accuracy with ``cal_acc``.
@@ -93,6 +94,10 @@ class BDCLClsHead(ClsHead):
         self.projector = projection_mlp(in_channels, proj_channels)
         self.classifier = nn.Linear(in_channels, num_classes)
         self.loss_contrast = self._build_contrast(loss_contrast, num_classes, proj_channels[-1])
+        if hard_from == 'prototype' and not hasattr(self.loss_contrast, 'prototype_valid'):
+            raise ValueError(f"hard_from='prototype' needs a loss with prototypes (BDCLLoss), "
+                             f'got {type(self.loss_contrast).__name__}; use '
+                             f"hard_from='classifier'")
 
     @staticmethod
     def _build_contrast(cfg: dict, num_classes: int, feat_dim: int) -> nn.Module:

@@ -1,8 +1,10 @@
-"""``BDCLHook``: schedules the BDCL prototype (HEP) and temperature (TDL) updates.
+"""``BDCLHook``: schedules the BDCL prototype (HEP) and temperature (TDL) updates, and the
+state updates of every other loss that follows the same statistics protocol (TSC's centroids).
 
 TDL (temperature dynamic learning) and HEP (hard-example prototypes) are the two parts of
 "Balanced and Discriminative Contrastive Learning for Class-Imbalanced Medical Images"
-(ICASSP 2024). The update rules: docs/method.md; the hook's options: docs/components.md.
+(ICASSP 2024). The update rules: docs/method.md; the hook's options: docs/components.md. A loss
+takes part through :class:`~bdcl_mm.models.losses.StatisticsLoss` (``BDCLLoss``, ``TSCLoss``).
 """
 import json
 import logging
@@ -19,7 +21,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import Tensor, nn
 
-from bdcl_mm.models.losses import BDCLLoss, BDCLStatistics
+from bdcl_mm.models.losses import BDCLLoss, StatisticsLoss, SummedStatistics
 from bdcl_mm.utils import check_non_negative_int, check_positive_int
 
 CHECKPOINT_KEY = 'bdcl_hook'
@@ -40,36 +42,48 @@ def find_bdcl_losses(model: nn.Module) -> List[Tuple[str, BDCLLoss]]:
             if isinstance(module, BDCLLoss)]
 
 
-def all_reduce_statistics(stats: BDCLStatistics, skip: bool = False) -> Tuple[BDCLStatistics, bool]:
+def find_statistics_losses(model: nn.Module) -> List[Tuple[str, nn.Module]]:
+    """All loss modules of a (possibly wrapped) model that follow
+    :class:`~bdcl_mm.models.losses.StatisticsLoss` (``BDCLLoss``, ``TSCLoss``), with their
+    module paths, in module order."""
+    while is_model_wrapper(model):
+        model = model.module
+    return [(name, module) for name, module in model.named_modules()
+            if isinstance(module, StatisticsLoss)]
+
+
+def all_reduce_statistics(stats: SummedStatistics,
+                          skip: bool = False) -> Tuple[SummedStatistics, bool]:
     """Sum statistics over ranks with a single collective (a no-op when not distributed).
 
     Args:
-        stats (BDCLStatistics): this rank's sums; every rank passes the same shapes.
+        stats (SummedStatistics): this rank's sums; every rank passes the same shapes.
         skip (bool): this rank asks to skip the update (e.g. its optimizer step was skipped).
 
     Returns:
-        tuple[BDCLStatistics, bool]: the float32 sums over all ranks, and whether any rank
+        tuple[SummedStatistics, bool]: the float32 sums over all ranks, and whether any rank
         asked to skip.
     """
-    flag = torch.full((1, ), float(skip), device=stats.anchor_count.device)
+    flag = torch.full((1, ), float(skip), device=stats.device)
     flat = torch.cat([stats.flatten(), flag])
     all_reduce(flat, op='sum')
     return stats.unflatten(flat[:-1]), bool(flat[-1] > 0)
 
 
-def reduce_bdcl_statistics(loss: BDCLLoss,
-                           skip: bool = False) -> Tuple[Optional[BDCLStatistics], bool]:
+def reduce_bdcl_statistics(loss: StatisticsLoss,
+                           skip: bool = False) -> Tuple[Optional[SummedStatistics], bool]:
     """Pop a loss's statistics and sum them over ranks (one collective).
 
     Every rank must call this at the same iteration when the loss needs statistics; a rank
     without a training forward contributes zeros.
 
     Args:
-        loss (BDCLLoss): the loss whose statistics are popped.
+        loss (StatisticsLoss): the loss whose statistics are popped (``BDCLLoss``,
+            ``TSCLoss``).
         skip (bool): this rank asks to discard the iteration (its optimizer step was skipped).
 
     Returns:
-        tuple[BDCLStatistics | None, bool]: the rank sum (None when the loss keeps no
+        tuple[SummedStatistics | None, bool]: the rank sum (None when the loss keeps no
         statistics) and whether any rank asked to skip.
     """
     stats = loss.pop_statistics()
@@ -78,11 +92,13 @@ def reduce_bdcl_statistics(loss: BDCLLoss,
     return all_reduce_statistics(stats if stats is not None else loss.empty_statistics(), skip)
 
 
-def update_bdcl_loss(loss: BDCLLoss, skip: bool = False) -> Optional[str]:
-    """Pop a loss's statistics, sum them over ranks and apply the HEP and TDL updates.
+def update_bdcl_loss(loss: StatisticsLoss, skip: bool = False) -> Optional[str]:
+    """Pop a loss's statistics, sum them over ranks and apply its state update (BDCL: HEP and
+    TDL; TSC: centroids and assignment).
 
     Args:
-        loss (BDCLLoss): the loss to update in place (see :func:`reduce_bdcl_statistics`).
+        loss (StatisticsLoss): the loss to update in place (see
+            :func:`reduce_bdcl_statistics`).
         skip (bool): discard the statistics instead; if any rank skips, all do.
 
     Returns:
@@ -132,11 +148,15 @@ def _scalar_suffix(name: str, index: int) -> str:
 
 @HOOKS.register_module()
 class BDCLHook(Hook):
-    """Apply the BDCL prototype and temperature updates after training iterations.
+    """Apply the BDCL prototype and temperature updates (and any other contrastive loss's
+    state update) after training iterations.
 
-    For every :class:`BDCLLoss` in the model (several are allowed) it pops the statistics the
-    training forwards accumulated, sums them over ranks with one ``all_reduce`` and applies the HEP
-    (EMA prototypes) and TDL (per-class temperatures) updates. Per-class temperatures go to the
+    For every loss in the model that follows :class:`~bdcl_mm.models.losses.StatisticsLoss`
+    (``BDCLLoss``, ``TSCLoss``; several are allowed) it pops the statistics the training
+    forwards accumulated, sums them over ranks with one ``all_reduce`` and applies the loss's
+    update: for BDCL the HEP (EMA prototypes) and TDL (per-class temperatures) updates, for TSC
+    the EMA class centroids and the class-to-target assignment, so the state is the same on
+    every rank. Per-class temperatures (BDCL losses) go to the
     message hub as ``train/bdcl_tau_<class>`` (``train/bdcl<j>_tau_<class>`` for the j-th loss when
     there are several) and, at the end of training, to ``bdcl_temperatures.{png,json}`` in
     ``runner.work_dir`` (main process). The temperature history and the statistics gathered
@@ -171,19 +191,23 @@ class BDCLHook(Hook):
         self.interval = check_positive_int('interval', interval)
         self.log_interval = check_positive_int('log_interval', log_interval, allow_none=True)
         self.plot = plot
-        self._losses: List[Tuple[str, BDCLLoss]] = []
+        self._losses: List[Tuple[str, StatisticsLoss]] = []
+        # the BDCL losses among them: their temperatures are recorded, logged and plotted
+        self._tau_losses: List[Tuple[str, BDCLLoss]] = []
         self._class_names: List[List[str]] = []
         # module path -> list of [iteration, [tau_0, ..., tau_{C-1}]]
         self._history: Dict[str, List[list]] = {}
         self._counts = {'skipped': 0, 'nonfinite': 0}
         self._scale_before: Optional[float] = None
         # module path -> rank-summed statistics of the iterations since the last update
-        self._pending: Dict[str, BDCLStatistics] = {}
+        self._pending: Dict[str, SummedStatistics] = {}
+        # module path -> pending statistics read from a checkpoint, typed in before_train
+        self._loaded_pending: Dict[str, dict] = {}
 
     def _tag(self, index: int) -> str:
-        return 'bdcl' if len(self._losses) == 1 else f'bdcl{index}'
+        return 'bdcl' if len(self._tau_losses) == 1 else f'bdcl{index}'
 
-    def _names(self, runner, loss: BDCLLoss) -> List[str]:
+    def _names(self, runner, loss: StatisticsLoss) -> List[str]:
         try:
             classes = runner.train_dataloader.dataset.metainfo['classes']
         except (AttributeError, KeyError, TypeError):
@@ -193,7 +217,7 @@ class BDCLHook(Hook):
         return [str(index) for index in range(loss.num_classes)]
 
     def _record(self, runner, iteration: int) -> None:
-        for index, (name, loss) in enumerate(self._losses):
+        for index, (name, loss) in enumerate(self._tau_losses):
             taus = loss.temperatures.detach().cpu().tolist()
             history = self._history.setdefault(name, [])
             if history and history[-1][0] == iteration:
@@ -219,7 +243,7 @@ class BDCLHook(Hook):
                 level=logging.WARNING)
 
     def _log(self, iteration: int) -> None:
-        for index, (name, loss) in enumerate(self._losses):
+        for index, (name, loss) in enumerate(self._tau_losses):
             values = ', '.join(
                 f'{class_name}={tau:.4f}'
                 for class_name, tau in zip(self._class_names[index], loss.temperatures.tolist()))
@@ -227,19 +251,25 @@ class BDCLHook(Hook):
 
     def before_train(self, runner) -> None:
         """Find the losses, mark them consumed, and record the starting temperatures."""
-        self._losses = find_bdcl_losses(runner.model)
+        self._losses = find_statistics_losses(runner.model)
+        self._tau_losses = [(name, loss) for name, loss in self._losses
+                            if isinstance(loss, BDCLLoss)]
         if not self._losses:
             print_log(
-                'BDCLHook found no BDCLLoss in the model; it will do nothing.',
+                'BDCLHook found no loss with update statistics (BDCLLoss, TSCLoss) in the '
+                'model; it will do nothing.',
                 logger='current',
                 level=logging.WARNING)
             return
-        self._class_names = [self._names(runner, loss) for _, loss in self._losses]
+        self._class_names = [self._names(runner, loss) for _, loss in self._tau_losses]
         for name, loss in self._losses:
             loss.statistics_consumer_attached = True
             loss.pop_statistics()
+            empty = loss.empty_statistics()
+            if name in self._loaded_pending:
+                self._pending[name] = type(empty).from_state_dict(self._loaded_pending.pop(name))
             if name in self._pending:
-                self._pending[name] = self._pending[name].to(loss.log_tau.device)
+                self._pending[name] = self._pending[name].to(empty.device)
         for name in list(self._history):
             self._history[name] = [row for row in self._history[name] if row[0] <= runner.iter]
         self._record(runner, runner.iter)
@@ -289,7 +319,7 @@ class BDCLHook(Hook):
         if self.log_interval is None or runner.iter % self.log_interval:
             self._log(runner.iter)
         if self.plot and is_main_process():
-            for index, (name, _) in enumerate(self._losses):
+            for index, (name, _) in enumerate(self._tau_losses):
                 stem = osp.join(runner.work_dir, f'{self._tag(index)}_temperatures')
                 save_temperature_history(
                     self._history.get(name, []), self._class_names[index], stem, title=name)
@@ -320,10 +350,8 @@ class BDCLHook(Hook):
             self._counts.update({k: int(v) for k, v in state['counts'].items()
                                  if k in self._counts})
         if isinstance(state.get('pending'), dict):
-            self._pending = {
-                name: BDCLStatistics.from_state_dict(stats)
-                for name, stats in state['pending'].items()
-            }
+            self._pending = {}
+            self._loaded_pending = dict(state['pending'])
 
 
 def save_temperature_history(history: Sequence[list],
