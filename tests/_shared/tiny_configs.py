@@ -10,7 +10,7 @@ import copy
 __all__ = [
     'TINY_HRNET_CHANNELS', 'TINY_FCN_SIZES', 'TINY_OCR_SIZES', 'tiny_hrnet_extra', 'shrink_hrnet',
     'tiny_fcn_head', 'tiny_ocr_head', 'tiny_hrnet_ocr_model', 'config_lines', 'seg_tool_config',
-    'cls_tool_config'
+    'cls_tool_config', 'two_iteration_seg_run'
 ]
 
 TINY_HRNET_CHANNELS = [8, 16, 32, 64]
@@ -187,3 +187,25 @@ def cls_tool_config(data_root):
     """mmpretrain's ResNet-18 with widths 8..64 on a three-class ``CustomDataset`` at
     ``data_root/train``, 2 epochs."""
     return config_lines(data_root=str(data_root)) + _CLS_TOOL_CONFIG
+
+
+def two_iteration_seg_run(cfg, data_root):
+    """Sets a full mmseg config (in place) to train 2 iterations on ``data_root`` at 64x64.
+
+    No pretrained weights, batch 2 from the unaugmented images, no scheduler, a log line per
+    iteration and no validation or checkpoint within the run. The model's widths are the caller's.
+    """
+    cfg.model.pretrained = None
+    cfg.model.data_preprocessor.size = (64, 64)
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations', reduce_zero_label=False),
+        dict(type='PackSegInputs'),
+    ]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
+        cfg[loader].dataset.update(data_root=data_root, pipeline=pipeline)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)

@@ -21,7 +21,8 @@ from bdcl_mm.seg import PixelContrastMixin, check_config
 from bdcl_mm.seg.model_checks import host_model_config
 from bdcl_mm.datasets.synthetic_us import write_dataset
 from tests._shared.paths import REPO
-from tests._shared.tiny_configs import TINY_HRNET_CHANNELS, shrink_hrnet
+from tests._shared.tiny_configs import (TINY_HRNET_CHANNELS, shrink_hrnet,
+                                       two_iteration_seg_run)
 
 
 def _hrnet(cfg):
@@ -71,22 +72,9 @@ def tiny_config(name, data_root, work_dir):
     file, shrink, _, _ = MODELS_UNDER_TEST[name]
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'bdcl', file))
     check_config(cfg)
-    cfg.model.pretrained = None
-    cfg.model.data_preprocessor.size = (64, 64)
     head = shrink(cfg)
     head.update(contrast_warmup_iters=0, max_views=32, max_samples=128)
-    pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations', reduce_zero_label=False),
-        dict(type='PackSegInputs'),
-    ]
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
-        cfg[loader].dataset.update(data_root=data_root, pipeline=pipeline)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    two_iteration_seg_run(cfg, data_root)
     cfg.work_dir = str(work_dir)
     cfg.randomness = dict(seed=0)
     return cfg

@@ -20,7 +20,7 @@ from bdcl_mm.engine.hooks import DRWHook, find_class_count_losses
 from bdcl_mm.models.losses import LDAMLoss, effective_number_weights, ldam_margins
 from bdcl_mm.seg import CosineClassifierMixin, check_config
 from tests._shared.paths import REPO
-from tests._shared.tiny_configs import shrink_hrnet
+from tests._shared.tiny_configs import shrink_hrnet, two_iteration_seg_run
 
 CONFIGS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'baselines', 'ldam-drw_*tui*.py')) +
@@ -51,21 +51,8 @@ def _mask_counts(data_root):
 
 
 def _tiny(cfg, data_root, tmp_path):
-    cfg.model.pretrained = None
-    cfg.model.data_preprocessor.size = (64, 64)
     shrink_hrnet(cfg.model)
-    pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations', reduce_zero_label=False),
-        dict(type='PackSegInputs'),
-    ]
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
-        cfg[loader].dataset.update(data_root=data_root, pipeline=pipeline)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    two_iteration_seg_run(cfg, data_root)
     drw = next(h for h in cfg.custom_hooks if h.type == 'DRWHook')
     drw.update(start=1, cache_dir=str(tmp_path / 'cache'), progress=False)
     cfg.work_dir = str(tmp_path / 'work')

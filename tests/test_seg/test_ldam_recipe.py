@@ -14,7 +14,7 @@ import bdcl_mm.seg  # noqa: F401
 from bdcl_mm.engine.launch import build_runner, load_config, prepare_environment
 from bdcl_mm.models.losses import LDAMLoss
 from bdcl_mm.seg import CosineClassifierMixin, check_config
-from tests._shared.tiny_configs import shrink_hrnet
+from tests._shared.tiny_configs import shrink_hrnet, two_iteration_seg_run
 from tests.test_seg.test_bdcl_models import MODELS_UNDER_TEST
 from tests.test_seg.test_host_heads import DEEPLABV3PLUS, UNET_FCN
 from tests.test_seg.test_readme_recipe import SHRINK, readme_table, recipe, write_config
@@ -47,24 +47,11 @@ def ldam_recipe(model):
 
 
 def _shrink(cfg, model, data_root, tmp_path):
-    cfg.model.pretrained = None
-    cfg.model.data_preprocessor.size = (64, 64)
     if model == 'HRNet+OCR':
         shrink_hrnet(cfg.model)
     else:
         MODELS_UNDER_TEST[SHRINK[model]][1](cfg)
-    pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations', reduce_zero_label=False),
-        dict(type='PackSegInputs'),
-    ]
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
-        cfg[loader].dataset.update(data_root=data_root, pipeline=pipeline)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    two_iteration_seg_run(cfg, data_root)
     cfg.custom_hooks[0].update(start=1, cache_dir=str(tmp_path / 'cache'), progress=False)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.randomness = dict(seed=0)
