@@ -35,6 +35,7 @@ from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E4
 
 BDCL_CFG = repo_path('configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
 CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
+SOFTIOU_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_softiou_hr18s_tui_bench.py')
 HEAD = 'model.decode_head.1.'
 LOSS = HEAD + 'loss_contrast.'
 #: What a method's config switches on its BDCL head: head arguments and ``loss_contrast.*``.
@@ -60,6 +61,7 @@ METHODS: Dict[str, dict] = {
                         switches_from=_full_size('baselines', 'bdcl-wo-hep')),
     'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
                        config=BDCL_CFG, switches_from=_full_size('baselines', 'bdcl-scope-image')),
+    'softiou': dict(label='OCR + SoftIoU', config=SOFTIOU_CFG, switches_from=None),
 }
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')

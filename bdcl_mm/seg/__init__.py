@@ -5,7 +5,8 @@
 ``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
 (:mod:`bdcl_mm.engine.checkpoint` says what it changes), then registers ``BDCLDecodeHead`` and
 ``BDCLOCRHead`` (mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg ``DATASETS``) and
-``SegNumClassesCheckHook`` (mmseg ``HOOKS``). The synthetic generator is host-free:
+``SegNumClassesCheckHook`` (mmseg ``HOOKS``), and the decode loss ``SoftIoULoss`` (mmseg
+``MODELS``). The synthetic generator is host-free:
 :mod:`bdcl_mm.datasets.synthetic_us`.
 """
 import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
@@ -17,6 +18,7 @@ from .num_classes_check import (SegNumClassesCheckHook, check_config, check_num_
 from .ocr_contrast_head import BDCLOCRHead
 from .pixel_contrast import PixelContrastMixin
 from .pixel_sampler import PixelSamples, sample_pixels, water_fill
+from .soft_iou_loss import SoftIoULoss
 from .thyroid_us_dataset import ThyroidUSDataset
 
 __all__ = [
@@ -25,3 +27,4 @@ __all__ = [
     'check_num_classes', 'compare_num_classes', 'gather_samples', 'labels_to_grid',
     'sample_pixels', 'water_fill'
 ]
+__all__ += ['SoftIoULoss']

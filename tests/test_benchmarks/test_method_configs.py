@@ -62,4 +62,13 @@ def test_seg_ce_trains_the_host_head_with_no_switches():
     assert seg.method_switches('ce') == {}
     cfg = Config.fromfile(seg.METHODS['ce']['config'], import_custom_modules=False)
     assert [h.type for h in cfg.model.decode_head] == ['FCNHead', 'OCRHead']
-    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce'}
+    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce', 'softiou'}
+
+
+def test_seg_softiou_trains_the_host_head_with_the_baselines_loss():
+    assert seg.method_switches('softiou') == {}
+    bench = Config.fromfile(seg.METHODS['softiou']['config'], import_custom_modules=False)
+    full = Config.fromfile(seg._full_size('baselines', 'softiou'), import_custom_modules=False)
+    assert [h.type for h in bench.model.decode_head] == ['FCNHead', 'OCRHead']
+    assert bench.model.decode_head[1].loss_decode == full.model.decode_head[1].loss_decode
+    assert bench.model.decode_head[0].loss_decode == full.model.decode_head[0].loss_decode
