@@ -5,10 +5,11 @@ For a config that uses them without a host plugin::
     custom_imports = dict(imports=['bdcl_mm.registration'], allow_failed_imports=False)
 
 registers ``BDCLLoss`` (mmengine root ``MODELS``), ``BDCLHook`` (root ``HOOKS``) and
-``ClassBalancedSampler`` (root ``DATA_SAMPLERS``), and calls
+``ClassBalancedSampler`` and ``BalancedMixUpBatchSampler`` (root ``DATA_SAMPLERS``), and calls
 :func:`bdcl_mm.engine.checkpoint.install_safe_checkpoint_loader` (what it changes is documented
 there). The host plugins ``bdcl_mm.seg`` and ``bdcl_mm.cls`` import this module first.
 """
+from .datasets.samplers.balanced_mixup_batch_sampler import BalancedMixUpBatchSampler
 from .datasets.samplers.class_balanced_sampler import ClassBalancedSampler
 from .engine.checkpoint import install_safe_checkpoint_loader
 from .engine.hooks import BDCLHook
@@ -17,3 +18,4 @@ from .models.losses.bdcl_loss import BDCLLoss
 install_safe_checkpoint_loader()
 
 __all__ = ['BDCLHook', 'BDCLLoss', 'ClassBalancedSampler']
+__all__ += ['BalancedMixUpBatchSampler']

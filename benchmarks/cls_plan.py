@@ -30,6 +30,7 @@ STAGE1: Dict[str, str] = {
     'bdcl_balance': 'bdcl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_tdl': 'bdcl-wo-tdl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_hep': 'bdcl-wo-hep_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bal_mixup': 'bal-mixup_resnet18s_200e_fmnist-lt-28.py',
 }
 STAGE2_CONFIGS = {
     'ce': 'ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
@@ -56,6 +57,7 @@ METHODS: Dict[str, Method] = {
     'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
     'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
     'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL paper)', 'bdcl_wo_hep', True),
+    'bal_mixup': Method('Balanced-MixUp', 'bal_mixup', False),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
 #: The BDCL row judged against the baselines: the plugin's default rule (BDCLLoss's ``tdl``).

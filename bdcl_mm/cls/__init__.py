@@ -1,7 +1,9 @@
 """MMPretrain side of BDCL; ``import bdcl_mm.cls`` (or ``custom_imports``) registers it.
 
 Registers into ``mmpretrain.registry``: ``BDCLImageClassifier``, ``MultiViewClsDataPreprocessor``,
-``BDCLClsHead`` and ``CRTClsHead`` (``MODELS``) and ``ImbalanceMetric`` (``METRICS``). Importing it
+``BDCLClsHead`` and ``CRTClsHead`` (``MODELS``) and ``ImbalanceMetric`` (``METRICS``); for
+Balanced-MixUp, ``PairedBatchClsDataPreprocessor`` (``MODELS``) and ``BalancedMixUp``
+(``BATCH_AUGMENTS``). Importing it
 imports :mod:`bdcl_mm.registration` first, which registers ``BDCLLoss``, ``BDCLHook`` and
 ``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
 (:mod:`bdcl_mm.engine.checkpoint` says what it changes). The dataset converters are host-free:

@@ -15,6 +15,7 @@ CLS_SWITCHES = {
     'bdcl_balance': ('balance', True),
     'bdcl_wo_tdl': ('none', True),
     'bdcl_wo_hep': ('paper', False),
+    'bal_mixup': None,
 }
 #: segmentation method -> (tdl, use_prototypes, scope) of the demo model it trains.
 SEG_SWITCHES = {
