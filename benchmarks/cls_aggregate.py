@@ -169,7 +169,7 @@ def aggregate(results_dir: str, settings: plan.Settings, methods: Sequence[str],
     method_runs = report.load_results(results_dir, settings, 'method')
     stage1_runs = report.load_results(results_dir, settings, 'stage1')
     tables = report.table_data(method_runs)
-    verdicts = {order: report.verdict(rows) for order, rows in tables.items()}
+    verdicts = {order: report.verdict(rows, settings) for order, rows in tables.items()}
     temps = report.temperature_summary(stage1_runs)
     conv = report.convergence(stage1_runs)
     fig_dir = osp.join(results_dir, 'figures')
@@ -243,6 +243,7 @@ def cls_markdown(summary: dict) -> str:
         lines += [report.verdict_text(order, result), '']
         if result.get('status') == 'compared':
             lines += [report.paired_table(result), '']
+        lines += report.ablation_markdown(rows)
         if f'curves_{order}' in summary['figures']:
             lines += [f'![learning curves]({summary["figures"][f"curves_{order}"]})', '']
     lines += ['## Convergence', '',

@@ -56,7 +56,7 @@ METHODS: Dict[str, Method] = {
     'bdcl_balance_crt': Method('BDCL + cRT (TDL balance, default)', 'bdcl_balance', True),
     'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
     'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
-    'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL paper)', 'bdcl_wo_hep', True),
+    'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL balance)', 'bdcl_wo_hep', True),
     'bal_mixup': Method('Balanced-MixUp', 'bal_mixup', False),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
@@ -69,6 +69,14 @@ TDL_RULE_METHODS = {
     'descent': 'bdcl_descent_crt',
     'ascent': 'bdcl_ascent_crt',
     'none': 'bdcl_wo_tdl_crt'
+}
+#: The paper's ablation, every row with the default TDL rule: row name -> method. The baseline
+#: is SCL (the BDCL loss with neither TDL nor HEP).
+ABLATION_METHODS = {
+    'baseline': 'scl_crt',
+    'w/o TDL': 'bdcl_wo_tdl_crt',
+    'w/o HEP': 'bdcl_wo_hep_crt',
+    'full': 'bdcl_balance_crt',
 }
 ORDERS = ('hard-tail', 'natural')
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -174,6 +182,18 @@ def stage1_tdl(key: str) -> Optional[str]:
     if loss is None:
         return None
     return loss.get('tdl', bdcl_loss_default('tdl'))
+
+
+@functools.lru_cache(maxsize=None)
+def stage1_prototypes(key: str) -> Optional[bool]:
+    """Whether stage 1 ``key``'s BDCL loss uses the hard-example prototypes (HEP), read from its
+    config (BDCLLoss's default where the config leaves it out); None without a BDCL loss."""
+    from mmengine.config import Config
+    loss = Config.fromfile(stage1_config(key), import_custom_modules=False).model.head.get(
+        'loss_contrast')
+    if loss is None:
+        return None
+    return bool(loss.get('use_prototypes', bdcl_loss_default('use_prototypes')))
 
 
 def stage2_config(stage1_key: str) -> str:

@@ -9,6 +9,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from . import cls_plan as plan
+from .ablation import AblationEntry, ablation_lines
 from .common import (fmt_paired, markdown_table, mean_std, new_figure, paired_difference,
                      read_json, spearman)
 
@@ -56,9 +57,23 @@ def table_data(methods: List[dict]) -> Dict[str, Dict[str, dict]]:
 PAIRED_BASELINES = ('ce_crt', 'scl_crt')
 
 
-def verdict(rows: Dict[str, dict]) -> dict:
-    """BDCL + cRT minus each of CE + cRT and SCL + cRT, per verdict metric, over paired seeds."""
+def verdict(rows: Dict[str, dict], settings: Optional[plan.Settings] = None) -> dict:
+    """BDCL + cRT minus each of CE + cRT and SCL + cRT, per verdict metric, over paired seeds.
+
+    Without a BDCL + cRT row the status says why: in a run that sets ``--tdl-lr`` (the step size
+    of the gradient rules) the default rule does not take it, so that run has no row of its own.
+    """
     if plan.BDCL_METHOD not in rows:
+        rule = plan.bdcl_loss_default('tdl')
+        if settings is not None and 'tdl_lr' in settings.extra and \
+                rule not in plan.GRADIENT_RULES:
+            return {'status': (
+                f'{plan.METHODS[plan.BDCL_METHOD].label} is not part of this run: it varies '
+                f'`--tdl-lr`, the step size of the gradient rules '
+                f'({", ".join(plan.GRADIENT_RULES)}), and the default rule `{rule}` does not '
+                'take `--tdl-lr` as a gradient step (its own `tdl_lr` is the time constant of '
+                'its step in log tau and keeps the config\'s value), so its row would repeat '
+                'the run of the same schedule without `--tdl-lr`, which holds its verdict')}
         return {'status': f'{plan.METHODS[plan.BDCL_METHOD].label} not run'}
     baselines = [b for b in PAIRED_BASELINES if b in rows]
     if not baselines:
@@ -108,6 +123,30 @@ def verdict_text(order: str, result: dict) -> str:
     return (f'- **{order}**: {ours} minus each baseline, paired by seed, 95% interval: it '
             f'**beats** the baseline in {wins} of {total} comparisons, is **worse** in {losses}, '
             f'and shows no difference in {total - wins - losses}{named}.')
+
+
+#: Metric columns of the ablation table.
+ABLATION_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'few_shot_acc')
+
+
+def ablation_entries(rows: Dict[str, dict]) -> List[AblationEntry]:
+    """The rows of :data:`cls_plan.ABLATION_METHODS` (a method without runs: no values), their
+    switches read from their stage-1 configs."""
+    entries = []
+    for name, method in plan.ABLATION_METHODS.items():
+        key, row = plan.METHODS[method].stage1, rows.get(method)
+        values = {} if row is None else {
+            plan.METRIC_LABELS[m]: dict(zip(row['seeds'], row['metrics'][m]['values']))
+            for m in ABLATION_COLUMNS if m in row['metrics']}
+        entries.append(AblationEntry(name, plan.METHODS[method].label, plan.stage1_tdl(key),
+                                     plan.stage1_prototypes(key), values))
+    return entries
+
+
+def ablation_markdown(rows: Dict[str, dict]) -> List[str]:
+    """The captioned ablation table of one class order (empty without the full method)."""
+    return ablation_lines(ablation_entries(rows), [plan.METRIC_LABELS[m] for m in ABLATION_COLUMNS],
+                          plan.METRIC_LABELS['gmean'], plan.bdcl_loss_default('tdl'))
 
 
 def temperature_summary(stage1: List[dict]) -> Dict[str, Dict[str, dict]]:

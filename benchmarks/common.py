@@ -65,8 +65,17 @@ def subprocess_env(device: str) -> Dict[str, str]:
     return env
 
 
-def run_logged(cmd: Sequence[str], log_path: str, device: str) -> Tuple[int, float]:
+def run_logged(cmd: Sequence[str], log_path: str, device: str,
+               stderr_path: Optional[str] = None) -> Tuple[int, float]:
     """Run ``cmd`` from the repository root, stdout and stderr to ``log_path``.
+
+    Args:
+        cmd: the command line.
+        log_path: file that gets the command line, then stdout (and stderr unless
+            ``stderr_path`` is given).
+        device: 'cpu' or 'cuda' (:func:`subprocess_env`).
+        stderr_path: file that gets stderr alone (warnings, tracebacks), so that ``log_path``
+            holds only what the command printed as its result.
 
     Returns:
         tuple[int, float]: exit status and wall time in seconds.
@@ -76,8 +85,14 @@ def run_logged(cmd: Sequence[str], log_path: str, device: str) -> Tuple[int, flo
     with open(log_path, 'w', encoding='utf-8') as log:
         log.write('$ ' + ' '.join(cmd) + '\n')
         log.flush()
-        proc = subprocess.run(list(cmd), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env=subprocess_env(device), check=False)
+        if stderr_path is None:
+            proc = subprocess.run(list(cmd), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  env=subprocess_env(device), check=False)
+        else:
+            os.makedirs(osp.dirname(osp.abspath(stderr_path)), exist_ok=True)
+            with open(stderr_path, 'w', encoding='utf-8') as err:
+                proc = subprocess.run(list(cmd), cwd=REPO_ROOT, stdout=log, stderr=err,
+                                      env=subprocess_env(device), check=False)
     return proc.returncode, time.perf_counter() - start
 
 

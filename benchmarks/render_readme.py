@@ -9,8 +9,8 @@ reproduce command) between ``<!-- results:start -->`` and ``<!-- results:end -->
 and ``<!-- results-summary:end -->`` of ``README.md``; the rest of both files is left as it is.
 Inputs: ``cls_results.json``, ``seg_results.json`` (and those of the ``cls_*`` / ``seg_*``
 sub-folders that hold one: other schedules), ``tdl_long_horizon.json``, ``cost_seg_step.md``,
-``cost_loss.md`` and the figures they name; a missing file is reported as not run. ``--check``
-exits 1 when either block is stale.
+``cost_loss.md``, ``cost_surface_metric.md`` and the figures they name; a missing file is reported
+as not run. ``--check`` exits 1 when either block is stale.
 """
 import argparse
 import glob
@@ -24,9 +24,10 @@ if __package__ in (None, ''):
     __package__ = 'benchmarks'  # noqa: A001
 
 from benchmarks import cls_plan as plan  # noqa: E402
-from benchmarks.cls_report import paired_table, verdict_text  # noqa: E402
+from benchmarks.cls_report import ablation_markdown, paired_table, verdict_text  # noqa: E402
 from benchmarks.common import (RESULTS_DIR, REPO_ROOT, fmt_mean_std, markdown_table,  # noqa
                                read_json, write_text)
+from benchmarks.seg_benchmark import hd95_cells  # noqa: E402
 
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 SUMMARY_START, SUMMARY_END = '<!-- results-summary:start -->', '<!-- results-summary:end -->'
@@ -74,6 +75,7 @@ def cls_section(results_dir: str, readme_dir: str) -> List[str]:
                 verdict_text(order, data['verdict'][order]), '']
         if data['verdict'][order].get('status') == 'compared':
             out += [paired_table(data['verdict'][order]), '']
+        out += ablation_markdown(rows)
     for order, rules in data.get('temperatures', {}).items():
         bits = [f'`{rule}`: head tau {t["head_mean_tau"]["mean"]:.4f} vs tail tau '
                 f'{t["tail_mean_tau"]["mean"]:.4f} (head hotter: '
@@ -173,17 +175,19 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
         return ['**Segmentation:** not run (no `seg_results.json`).', '']
     data = read_json(path)
     s = data['settings']
-    header = ['method', 'seeds', 'mIoU', 'IoU background', 'IoU benign', 'IoU malignant']
+    header = ['method', 'seeds', 'mIoU', 'IoU background', 'IoU benign', 'IoU malignant',
+              'HD95 benign (px)', 'HD95 malignant (px)']
     body = []
     for row in data['rows'].values():
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU'])] +
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—'
-                     for c in ('background', 'benign', 'malignant')])
+                     for c in ('background', 'benign', 'malignant')] + hd95_cells(row))
     out = [f'### Segmentation: synthetic thyroid ultrasound (CPU-sized, {s["iters"]} iterations)',
            '',
            f'**Synthetic** data ({s["num_train"]} train / {s["num_val"]} val, {s["size"]}x'
            f'{s["size"]}), HRNetV2-W18-small + OCR from scratch, **{s["iters"]} iterations**, '
-           f'batch {s["batch"]}. Not comparable with the paper\'s TUI numbers. Details: '
+           f'batch {s["batch"]}. HD95 in pixels (— for runs recorded without it). Not '
+           'comparable with the paper\'s TUI numbers. Details: '
            f'[{_link(results_dir, readme_dir, "seg_results.md")}]'
            f'({_link(results_dir, readme_dir, "seg_results.md")}).', '',
            markdown_table(header, body) if body else 'No run finished.', '',
@@ -197,7 +201,10 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
 
 
 COST_FILES = (('cost_seg_step.md', 'segmentation step'),
-              ('cost_seg_step_amp.md', 'segmentation step, AMP'), ('cost_loss.md', 'loss vs N'))
+              ('cost_seg_step_amp.md', 'segmentation step, AMP'), ('cost_loss.md', 'loss vs N'),
+              ('cost_surface_metric.md', 'Dice + HD95 + ASSD per image against MONAI'))
+#: Cost pages that are listed only where they exist (no "not run" line).
+OPTIONAL_COST_FILES = ('cost_seg_step_amp.md', 'cost_surface_metric.md')
 
 
 def cost_section(results_dir: str, readme_dir: str, title: str = 'Cost') -> List[str]:
@@ -205,14 +212,16 @@ def cost_section(results_dir: str, readme_dir: str, title: str = 'Cost') -> List
     for name, what in COST_FILES:
         path = osp.join(results_dir, name)
         if not osp.isfile(path):
-            if name != 'cost_seg_step_amp.md':
+            if name not in OPTIONAL_COST_FILES:
                 out.append(f'- {what}: not run.')
             continue
         with open(path, encoding='utf-8') as f:
             text = f.read()
-        ratio = re.search(r'ratio BDCL / CE \(median step time\): ([0-9.]+)', text)
+        ratio = re.search(r'ratio BDCL / CE \(median over paired steps\): ([0-9.]+) '
+                          r'(\[[0-9., ]+\]), ([^(\n]+) \(', text)
         command = re.search(r'- command: `([^`]*)`', text)
-        summary = f'BDCL / CE step-time ratio **{ratio.group(1)}**; ' if ratio else ''
+        summary = (f'BDCL / CE step-time ratio **{ratio.group(1)}** {ratio.group(2)}, '
+                   f'{ratio.group(3).strip()}; ' if ratio else '')
         out.append(f'- {what}: {summary}table in [{_link(results_dir, readme_dir, name)}]'
                    f'({_link(results_dir, readme_dir, name)})' +
                    (f' (`{command.group(1)}`)' if command else '') + '.')
@@ -311,13 +320,14 @@ def seg_summary(results_dir: str) -> List[str]:
         return ['**Segmentation:** not run (no `seg_results.json`).', '']
     data = read_json(path)
     s = data['settings']
-    header = ['method', 'seeds', 'mIoU'] + [f'IoU {c}' for c in SEG_CLASSES[1:]]
+    header = (['method', 'seeds', 'mIoU'] + [f'IoU {c}' for c in SEG_CLASSES[1:]] +
+              [f'HD95 {c} (px)' for c in SEG_CLASSES[1:]])
     body = [[row['label'], _seeds(row), fmt_mean_std(row['mIoU'])] +
-            [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in SEG_CLASSES[1:]]
-            for row in data['rows'].values()]
+            [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in SEG_CLASSES[1:]] +
+            hd95_cells(row) for row in data['rows'].values()]
     return [f'**Segmentation**: synthetic thyroid ultrasound ({s["num_train"]} train / '
             f'{s["num_val"]} val, {s["size"]}x{s["size"]}), HRNetV2-W18-small + OCR from scratch, '
-            f'{s["iters"]} iterations; IoU x100, mean ± std over seeds.', '',
+            f'{s["iters"]} iterations; IoU x100 and HD95 in pixels, mean ± std over seeds.', '',
             markdown_table(header, body) if body else 'No run finished.', '',
             data['verdict'], '']
 

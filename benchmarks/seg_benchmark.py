@@ -12,17 +12,21 @@ Every other method names its full-size config (``configs/bdcl/``, ``configs/base
 the run gives the demo model that config's contrast switches (``SWITCHES`` of its BDCL head, read
 from the config: :func:`method_switches`).
 Data: ``tools/dataset_converters/thyroid_us_synth.py`` (synthetic, labelled so).
-Per-class IoU / Dice come from the per-class table mmseg's IoUMetric writes to the run's log.
+Per-class IoU / Dice come from the per-class table mmseg's IoUMetric writes to the run's log,
+per-class HD95 / ASSD (pixels) from the table of bdcl_mm's SurfaceDistanceMetric beside it; runs
+recorded before the configs had that metric show ``—`` there.
 One result JSON per run (``RESULTS/runs/seg/<method>_seed<s>.json``); finished runs are skipped;
 the aggregate is ``RESULTS/seg_results.{json,md}``.
 """
 import argparse
 import json
+import math
 import os.path as osp
+import re
 import shutil
 import sys
 from dataclasses import asdict, dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 if __package__ in (None, ''):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -57,7 +61,7 @@ METHODS: Dict[str, dict] = {
                        switches_from=_full_size('baselines', 'bdcl-tdl-paper')),
     'bdcl_wo_tdl': dict(label='OCR + BDCL w/o TDL', config=BDCL_CFG,
                         switches_from=_full_size('baselines', 'bdcl-wo-tdl')),
-    'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP', config=BDCL_CFG,
+    'bdcl_wo_hep': dict(label='OCR + BDCL w/o HEP (TDL balance)', config=BDCL_CFG,
                         switches_from=_full_size('baselines', 'bdcl-wo-hep')),
     'bdcl_image': dict(label="OCR + BDCL (scope 'image', the paper's per-image contrast)",
                        config=BDCL_CFG, switches_from=_full_size('baselines', 'bdcl-scope-image')),
@@ -66,6 +70,15 @@ METHODS: Dict[str, dict] = {
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')
 CLASSES = ('background', 'benign', 'malignant')
+#: The line SurfaceDistanceMetric writes before its table (``bdcl_mm.seg.surface_distance_metric``).
+SURFACE_TITLE = 'per class surface distances'
+#: Per-class columns of that table kept in a run's JSON (and aggregated).
+SURFACE_METRICS = ('HD95', 'ASSD')
+
+
+def _finite(value):
+    """``value`` when it is a finite number, else ``None`` (JSON has no NaN)."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 class RunFailed(RuntimeError):
@@ -132,6 +145,31 @@ def parse_table(log_text: str) -> Dict[str, Dict[str, float]]:
     return out
 
 
+def parse_surface_table(log_text: str) -> Optional[dict]:
+    """The last per-class table of SurfaceDistanceMetric in a log: ``{'unit': 'px',
+    'per_class': {class: {Dice, HD95, ASSD, images, missed, false alarm, absent}}}``, or
+    ``None`` when the log has none. Undefined means (``nan``) read as ``None``."""
+    match = list(re.finditer(re.escape(SURFACE_TITLE) + r' \(([^)]*)\):', log_text))
+    if not match:
+        return None
+    rows = []
+    for line in log_text[match[-1].end():].splitlines()[1:]:
+        line = line.strip()
+        if line.startswith('|'):
+            rows.append(line)
+        elif rows and not line.startswith('+'):
+            break
+    if len(rows) < 2:
+        raise RunFailed(f'the "{SURFACE_TITLE}" table in the run log is empty.')
+    header = [re.sub(r' \(.*\)$', '', c.strip()) for c in rows[0].strip('|').split('|')]
+    per_class = {}
+    for line in rows[1:]:
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        per_class[cells[0]] = {h: None if v in ('nan', '') else float(v)
+                               for h, v in zip(header[1:], cells[1:])}
+    return dict(unit=match[-1].group(1), per_class=per_class)
+
+
 def ensure_data(data_dir: str, s: SegSettings, device: str) -> str:
     root = osp.join(data_dir, f'tui_synth_{s.size}px_{s.num_train}+{s.num_val}_s{s.data_seed}')
     if osp.isfile(osp.join(root, 'synthetic_us.json')):
@@ -179,12 +217,16 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
     final = last_record_with(records, 'mIoU')
     folder = log_folders(work_dir)[-1]
     with open(osp.join(folder, osp.basename(folder) + '.log'), encoding='utf-8') as f:
-        per_class = parse_table(f.read())
+        log_text = f.read()
+    per_class = parse_table(log_text)
+    surface = parse_surface_table(log_text)
     train = [r for r in records if 'loss' in r]
     result = dict(kind='seg', method=method, label=spec['label'], seed=seed, settings=asdict(s),
                   settings_key=s.key(), command=shell_command(cmd), wall_s=wall,
                   work_dir=rel(work_dir), mIoU=final['mIoU'], mDice=final.get('mDice'),
                   aAcc=final.get('aAcc'), per_class=per_class,
+                  mHD95=_finite(final.get('mHD95')), mASSD=_finite(final.get('mASSD')),
+                  surface=surface,
                   curves={'iter': [r.get('iter', r.get('step')) for r in train],
                           'loss': [r['loss'] for r in train]})
     hook_json = osp.join(work_dir, 'bdcl_temperatures.json')
@@ -218,6 +260,12 @@ def aggregate(results_dir: str, s: SegSettings, methods: List[str], seeds: List[
             for metric in ('IoU', 'Dice'):
                 values = [r['per_class'].get(c, {}).get(metric) for r in mine]
                 row[f'{metric}_{c}'] = [v for v in values if v is not None]
+        for c in CLASSES[1:]:
+            for metric in SURFACE_METRICS:
+                values = [((r.get('surface') or {}).get('per_class') or {}).get(c, {}).get(metric)
+                          for r in mine]
+                row[f'{metric}_{c}'] = [v for v in values if v is not None]
+        row['surface_unit'] = next((r['surface']['unit'] for r in mine if r.get('surface')), None)
         rows[method] = row
     missing = [f'{METHODS[m]["label"]} / seed {seed}' for m in methods for seed in seeds
                if seed not in rows.get(m, {}).get('seeds', [])]
@@ -294,20 +342,25 @@ def seg_markdown(summary: dict) -> str:
         f'{s["size"]}, generator seed {s["data_seed"]}); HRNetV2-W18-small + OCR from scratch, '
         f'**{s["iters"]} iterations** at batch {s["batch"]}, contrast warm-up {s["warmup"]} '
         'iterations, SGD lr 0.01 poly. IoU / Dice x100 from mmseg\'s IoUMetric on the val split, '
-        'mean ± std over seeds. This is a CPU-sized check of the pipeline, not the paper\'s '
-        'HRNetV2-W48 80k-iteration setting.', ''
+        'mean ± std over seeds. HD95 in pixels from SurfaceDistanceMetric: per seed the mean over '
+        'the val images where the class is both predicted and present (— where no seed has '
+        'one, or the run predates the metric). This is a CPU-sized check of the pipeline, not '
+        'the paper\'s HRNetV2-W48 80k-iteration setting.', ''
     ]
-    header = ['method', 'seeds', 'mIoU', 'mDice'] + [f'IoU {c}' for c in CLASSES] + ['wall s']
+    header = (['method', 'seeds', 'mIoU', 'mDice'] + [f'IoU {c}' for c in CLASSES] +
+              [f'HD95 {c} (px)' for c in CLASSES[1:]] + ['wall s, load-dependent'])
     body = []
     for row in summary['rows'].values():
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU']),
                      fmt_mean_std(row['mDice'])] +
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in CLASSES] +
-                    [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
+                    hd95_cells(row) + [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
     lines += [markdown_table(header, body) if body else 'No run finished.', '',
               f'- {summary["verdict"]}']
     scope = scope_comparison(summary['rows'])
     lines += [f'- {scope}', ''] if scope else ['']
+    from benchmarks.ablation import seg_ablation_markdown
+    lines += seg_ablation_markdown(summary['rows'])
     if summary.get('figures'):
         lines += ['Per-class temperatures of OCR + BDCL during training (BDCLHook):', '']
         lines += [f'![{osp.basename(f)}]({f})' for f in summary['figures']] + ['']
@@ -317,11 +370,17 @@ def seg_markdown(summary: dict) -> str:
     return '\n'.join(lines)
 
 
+def hd95_cells(row: dict) -> List[str]:
+    """The HD95 cells of a table row, one per foreground class; ``—`` without values."""
+    return [fmt_mean_std(row.get(f'HD95_{c}')) if row.get(f'HD95_{c}') else '—'
+            for c in CLASSES[1:]]
+
+
 def parse_args(argv=None):
     d = SegSettings()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image')
+    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image,bdcl_wo_tdl,bdcl_wo_hep')
     p.add_argument('--seeds', default='0,1,2,3,4')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))

@@ -5,7 +5,8 @@
    command that regenerates it;
 2. trains ``configs/demo/bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py`` (HRNetV2-W18-small + OCR
    with the BDCL head, from scratch) with ``tools/train.py``;
-3. evaluates the last checkpoint with ``tools/test.py`` and prints per-class IoU / Dice and mIoU.
+3. evaluates the last checkpoint with ``tools/test.py`` and prints per-class IoU / Dice and mIoU,
+   and per-class Dice / HD95 / ASSD (``SurfaceDistanceMetric``, pixels).
 
     python tools/demo.py [--data-root data/TUI_demo] [--work-dir work_dirs/demo] [--iters N]
 
@@ -102,7 +103,7 @@ def main(argv=None) -> None:
     run(osp.join(ROOT, 'tools', 'test.py'), CONFIG, checkpoint, '--work-dir',
         osp.join(args.work_dir, 'test'), '--cfg-options', *options)
     print(f'demo finished in {(time.perf_counter() - start) / 60:.1f} min; per-class IoU / Dice '
-          f'and mIoU are in the table above (synthetic data).')
+          f'and mIoU, and HD95 / ASSD in pixels, are in the tables above (synthetic data).')
 
 
 if __name__ == '__main__':

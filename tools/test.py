@@ -56,6 +56,10 @@ def enable_visualization(cfg, args) -> None:
         hook.out_dir = args.show_dir
 
 
+#: mmseg metrics that write the predicted masks to ``output_dir``.
+MASK_WRITERS = ('IoUMetric', 'mmseg.IoUMetric', 'CityscapesMetric', 'mmseg.CityscapesMetric')
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.trust_checkpoint)
@@ -69,8 +73,18 @@ def main(argv=None):
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.out is not None and cfg.default_scope == 'mmseg':
-        cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
+        # a list of evaluators: mmseg's metrics that write predictions (IoUMetric beside
+        # SurfaceDistanceMetric, say) get the folder
+        evaluators = cfg.test_evaluator
+        if not isinstance(evaluators, (list, tuple)):
+            evaluators = [evaluators]
+        elif not any(e.get('type') in MASK_WRITERS for e in evaluators):
+            raise ValueError(f'--out needs an IoUMetric or CityscapesMetric in test_evaluator; '
+                             f'got {[e.get("type") for e in evaluators]}.')
+        for evaluator in evaluators:
+            if len(evaluators) == 1 or evaluator.get('type') in MASK_WRITERS:
+                evaluator['output_dir'] = args.out
+                evaluator['keep_results'] = True
     prepare_environment(cfg, dataloaders=('test_dataloader', ))
     with explain_download_errors(cfg):
         runner = build_runner(cfg)

@@ -1,6 +1,7 @@
 """Data utilities that need no host package, and the class-balanced sampler.
 
-- :mod:`.converters`: ISIC 2019, Hyper-Kvasir and Fashion-MNIST-LT to mmpretrain annotation files;
+- :mod:`.converters`: ISIC 2019, Hyper-Kvasir and Fashion-MNIST-LT to mmpretrain annotation files,
+  BUSI to the TUI segmentation layout;
 - :mod:`.synthetic_us`: the procedural thyroid-ultrasound set in the TUI layout;
 - :mod:`.samplers`: class-balanced sampling (``ClassBalancedSampler`` is imported on first access).
 

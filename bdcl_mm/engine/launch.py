@@ -34,6 +34,10 @@ def load_config(path: str,
                 trust_checkpoint: bool = False) -> Config:
     """Read a config, apply ``--cfg-options``, import the host plugin and set the checkpoint policy.
 
+    The host plugin's ``complete_config(cfg)``, when it defines one, then fills in what the config's
+    files make knowable (:mod:`bdcl_mm.seg`: a ``BDCLDecodeHead``'s missing ``host_type``, from
+    the decode head type of its ``_base_`` files).
+
     Args:
         path: Config file (text style, ``_base_`` may use ``mmseg::`` / ``mmpretrain::``).
         cfg_options: Overrides as parsed by mmengine's ``DictAction``.
@@ -51,7 +55,9 @@ def load_config(path: str,
     if scope not in HOST_PLUGINS:
         raise ValueError(f'{path}: default_scope is {scope!r}; bdcl_mm tools serve '
                          f'{sorted(HOST_PLUGINS)} configs. Set `default_scope` in the config.')
-    importlib.import_module(HOST_PLUGINS[scope])
+    plugin = importlib.import_module(HOST_PLUGINS[scope])
+    if hasattr(plugin, 'complete_config'):
+        plugin.complete_config(cfg)
     cfg.launcher = launcher
     register_safe_checkpoint_loader(trust=trust_checkpoint or bool(cfg.get('trust_checkpoint')))
     return cfg

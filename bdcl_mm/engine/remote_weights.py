@@ -5,7 +5,9 @@ Host configs start backbones from released weights given by URL (``model.pretrai
 checkpoint='https://...')`` in mmpretrain's). Offline, mmengine fails deep inside
 ``init_weights`` with a bare ``URLError`` that names neither. :func:`explain_download_errors` turns
 that error into a :class:`WeightsDownloadError` listing every remote weight source of the config
-(config key, value, resolved URL) and how to run without the download.
+(config key, value, resolved URL) and, for each, the ``--cfg-options`` that give a local file or
+run without it (``model.pretrained=None`` for mmseg's ``pretrained``, ``...init_cfg=None`` for an
+``init_cfg`` checkpoint such as SegFormer's MiT or an mmpretrain backbone's).
 """
 import re
 from contextlib import contextmanager
@@ -56,6 +58,16 @@ def remote_weight_sources(cfg: Config) -> List[Tuple[str, str]]:
     return found
 
 
+def without_weights_key(key: str) -> str:
+    """The config key that turns a remote weight source off: ``model.pretrained`` for itself, the
+    whole ``init_cfg`` for an ``init_cfg`` checkpoint (a dict or an entry of a list, as in
+    SegFormer's and mmpretrain's ``init_cfg=dict(type='Pretrained', checkpoint=...)``)."""
+    parts = key.split('.')
+    if 'init_cfg' in parts:
+        return '.'.join(parts[:len(parts) - parts[::-1].index('init_cfg')])
+    return key
+
+
 def download_error_message(sources: List[Tuple[str, str]], error: BaseException) -> str:
     """The message of :class:`WeightsDownloadError` for ``sources`` that failed with ``error``."""
     lines = [f'Could not download the pretrained weights of this config ({error}):']
@@ -63,12 +75,12 @@ def download_error_message(sources: List[Tuple[str, str]], error: BaseException)
         url = resolve_url(value)
         shown = value if url == value else f'{value} = {url}'
         lines.append(f'  {key} = {shown}')
-    key = sources[0][0]
-    unset = key[:-len('.checkpoint')] if key.endswith('init_cfg.checkpoint') else key
+    local = ' '.join(f'{key}=/path/to/weights.pth' for key, _ in sources)
+    unset = ' '.join(f'{key}=None' for key in dict.fromkeys(
+        without_weights_key(key) for key, _ in sources))
     lines.append(
-        f'Offline? Download the file elsewhere and pass its local path, e.g. `--cfg-options '
-        f'{key}=/path/to/weights.pth`, or start without these weights (random init): '
-        f'`--cfg-options {unset}=None`.')
+        f'Offline? Download the files elsewhere and pass their local paths, e.g. `--cfg-options '
+        f'{local}`, or start without these weights (random init): `--cfg-options {unset}`.')
     return '\n'.join(lines)
 
 

@@ -5,13 +5,16 @@
 ``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
 (:mod:`bdcl_mm.engine.checkpoint` says what it changes), then registers ``BDCLDecodeHead`` and
 ``BDCLOCRHead`` (mmseg ``MODELS``), ``ThyroidUSDataset`` (mmseg ``DATASETS``) and
-``SegNumClassesCheckHook`` (mmseg ``HOOKS``), and the decode loss ``SoftIoULoss`` (mmseg
-``MODELS``). The synthetic generator is host-free:
-:mod:`bdcl_mm.datasets.synthetic_us`.
+``SegNumClassesCheckHook`` (mmseg ``HOOKS``). The synthetic generator is host-free:
+:mod:`bdcl_mm.datasets.synthetic_us`. ``SurfaceDistanceMetric`` (mmseg ``METRICS``) adds Dice,
+HD95 and ASSD to an evaluator. The decode loss ``SoftIoULoss`` (mmseg ``MODELS``) goes into
+``loss_decode``.
 """
 import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
 from .bdcl_decode_head import bdcl_head_class, build_bdcl_decode_head
 from .contrast_scope import SCOPES, gather_samples
+from .host_heads import CASCADE_HOST_HEADS, HOST_HEADS, fill_host_type
+from .host_heads import fill_host_type as complete_config  # what tools/train.py fills in
 from .label_grid import labels_to_grid
 from .num_classes_check import (SegNumClassesCheckHook, check_config, check_num_classes,
                                 compare_num_classes)
@@ -19,12 +22,13 @@ from .ocr_contrast_head import BDCLOCRHead
 from .pixel_contrast import PixelContrastMixin
 from .pixel_sampler import PixelSamples, sample_pixels, water_fill
 from .soft_iou_loss import SoftIoULoss
+from .surface_distance_metric import ImageSurfaceRecord, SurfaceDistanceMetric
 from .thyroid_us_dataset import ThyroidUSDataset
 
 __all__ = [
     'BDCLOCRHead', 'PixelContrastMixin', 'PixelSamples', 'SCOPES', 'SegNumClassesCheckHook',
     'ThyroidUSDataset', 'bdcl_head_class', 'build_bdcl_decode_head', 'check_config',
     'check_num_classes', 'compare_num_classes', 'gather_samples', 'labels_to_grid',
-    'sample_pixels', 'water_fill'
+    'sample_pixels', 'water_fill', 'ImageSurfaceRecord', 'SurfaceDistanceMetric',
+    'CASCADE_HOST_HEADS', 'HOST_HEADS', 'complete_config', 'fill_host_type', 'SoftIoULoss'
 ]
-__all__ += ['SoftIoULoss']

@@ -15,13 +15,15 @@ BDCL is from "Balanced and Discriminative Contrastive Learning for Class-Imbalan
 Images" (ICASSP 2024); the paper applies it to HRNetV2-W48 + OCR (:class:`BDCLOCRHead`), this head
 to any decode head. Usage: README.md, "Add BDCL to your model"; options: docs/segmentation.md.
 """
+import inspect
 from typing import Dict, Optional, Type, Union
 
-from mmseg.models.decode_heads.cascade_decode_head import BaseCascadeDecodeHead
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType
 
+from .host_heads import (HOST_HEADS, check_host_arguments, missing_host_type_message,
+                         trained_by_decode_loss)
 from .pixel_contrast import PixelContrastMixin
 
 _CLASSES: Dict[type, type] = {}
@@ -39,12 +41,11 @@ def _host_class(host_type: Union[str, type]) -> Type[BaseDecodeHead]:
     if issubclass(host, PixelContrastMixin):
         raise TypeError(f'host_type={host_type!r} already has the BDCL term; give its plain host '
                         f'head instead')
-    if host.loss not in (BaseDecodeHead.loss, BaseCascadeDecodeHead.loss):
+    if not trained_by_decode_loss(host):
         raise TypeError(
             f'host_type={host_type!r} has its own loss() (it does not train its logits with the '
-            f'decode-head loss), so the BDCL term cannot be added to it. Supported: heads trained '
-            f'by BaseDecodeHead.loss, e.g. FCNHead, ASPPHead, DepthwiseSeparableASPPHead, '
-            f'SegformerHead, UPerHead, OCRHead')
+            f'decode-head loss), so the BDCL term cannot be added to it. Tested hosts: '
+            f'{", ".join(HOST_HEADS)} and, at decode_head[1] of a cascade, OCRHead')
     return host
 
 
@@ -64,6 +65,7 @@ def bdcl_head_class(host_type: Union[str, type]) -> type:
                  scope: str = 'batch',
                  features: str = 'pre_logits',
                  **kwargs) -> None:
+        check_host_arguments(host, kwargs)
         host.__init__(self, **kwargs)
         self.init_pixel_contrast(proj_channels, proj_mid_channels, loss_contrast,
                                  contrast_warmup_iters, max_views, max_samples, scope, features)
@@ -77,12 +79,21 @@ def bdcl_head_class(host_type: Union[str, type]) -> type:
     return cls
 
 
+def _host_arguments(kwargs: dict) -> dict:
+    """``kwargs`` less the BDCL head's own arguments."""
+    own = inspect.signature(PixelContrastMixin.init_pixel_contrast).parameters
+    return {k: v for k, v in kwargs.items() if k not in own}
+
+
 @MODELS.register_module(name='BDCLDecodeHead')
-def build_bdcl_decode_head(host_type: Union[str, type], **kwargs) -> BaseDecodeHead:
+def build_bdcl_decode_head(host_type: Union[str, type, None] = None, **kwargs) -> BaseDecodeHead:
     """Build the host decode head ``host_type`` with the BDCL pixel-contrast term.
 
     Args:
-        host_type (str | type): the host head (a registered mmseg decode head or its class).
+        host_type (str | type, optional): the host head (a registered mmseg decode head or its
+            class): the type of the decode head the config replaces. Required; tools/train.py and
+            tools/test.py set it from the config's ``_base_`` files when it is missing
+            (:func:`~bdcl_mm.seg.host_heads.fill_host_type`).
         **kwargs: the host head's arguments, plus those of
             :meth:`PixelContrastMixin.init_pixel_contrast`: ``proj_channels``,
             ``proj_mid_channels``, ``loss_contrast``, ``contrast_warmup_iters``, ``max_views``,
@@ -92,5 +103,11 @@ def build_bdcl_decode_head(host_type: Union[str, type], **kwargs) -> BaseDecodeH
 
     Returns:
         BaseDecodeHead: an instance of ``BDCL<host>``.
+
+    Raises:
+        ValueError: ``host_type`` is missing, or its head does not take the given arguments (the
+            message names the registered heads that do).
     """
+    if host_type is None:
+        raise ValueError(missing_host_type_message(_host_arguments(kwargs)))
     return bdcl_head_class(host_type)(**kwargs)

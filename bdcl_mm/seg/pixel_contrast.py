@@ -28,6 +28,11 @@ and one path shared by every host head:
 projection never runs at test time. Before ``contrast_warmup_iters`` (the iteration comes from
 mmengine's ``MessageHub``) the term is a zero that still reaches every projection parameter, so
 distributed training sees no unused parameters.
+
+Two states are logged once per head through mmengine's current ``MMLogger``: while the warm-up
+runs, that ``loss_bdcl`` is 0 until the term starts (and at which iteration it does), then the
+iteration it starts; and ``scope='global'`` in a single process, which contrasts the batch as
+``'batch'`` does.
 """
 import copy
 from contextlib import contextmanager
@@ -36,14 +41,15 @@ from typing import Dict, Iterator, List, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor, nn
 
 from bdcl_mm.utils import check_choice, check_non_negative_int, check_positive_int
-from .contrast_scope import (SCOPES, gather_samples, rank_budget, statistics_from_this_rank)
+from .contrast_scope import (SCOPES, gather_samples, rank_budget, statistics_from_this_rank,
+                             world)
 from .label_grid import labels_to_grid
 from .model_checks import check_head_inputs
 from .pixel_sampler import PixelSamples, sample_pixels
@@ -224,6 +230,31 @@ class PixelContrastMixin:
         iteration = MessageHub.get_current_instance().get_info('iter', 0)
         return int(iteration or 0) >= self.contrast_warmup_iters
 
+    def _log_once(self, key: str, message: str) -> None:
+        """Log ``message`` with mmengine's current logger the first time ``key`` is given."""
+        logged = self.__dict__.setdefault('_logged_states', set())
+        if key not in logged:
+            logged.add(key)
+            MMLogger.get_current_instance().info(f'{type(self).__name__}: {message}')
+
+    def _log_contrast_state(self, active: bool) -> None:
+        """Say once that the warm-up holds ``loss_bdcl`` at 0, and once when the term starts."""
+        key, start = self.loss_contrast.loss_name, self.contrast_warmup_iters + 1
+        if not active:
+            self._log_once('warmup', f'{key} is 0 during the contrast warm-up '
+                           f'(contrast_warmup_iters={self.contrast_warmup_iters}): the BDCL term '
+                           f'is off until iteration {start}, so the logged {key} is not the '
+                           f'BDCL loss before then')
+            return
+        iteration = int(MessageHub.get_current_instance().get_info('iter', 0) or 0) + 1
+        self._log_once('active', f'the BDCL contrast term is on from iteration {iteration} '
+                       f'(contrast_warmup_iters={self.contrast_warmup_iters}); {key} is the '
+                       f'weighted BDCL loss from here on')
+        if self.contrast_scope == 'global' and world()[1] == 1:
+            self._log_once('global', "scope='global' in a single process: there is no other "
+                           "rank to gather from, so each batch is contrasted as with "
+                           "scope='batch'")
+
     def predicted_classes(self, seg_logits: Tensor, size: Sequence[int]) -> Tensor:
         """``(B, h, w)`` int64 classes the head predicts on the feature grid (no gradient)."""
         with torch.no_grad():
@@ -271,7 +302,9 @@ class PixelContrastMixin:
             raise ValueError(f'{type(self).__name__}: the {self.contrast_features!r} features '
                              f'have shape {tuple(x.shape)}, the projection expects (B, '
                              f'{self.contrast_in_channels}, h, w)')
-        if not self.contrast_active():
+        active = self.contrast_active()
+        self._log_contrast_state(active)
+        if not active:
             return sum(p.sum() for p in self.projector.parameters()) * 0.0
         samples = self.sample(x, seg_logits, batch_data_samples)
         labels, preds = samples.labels, samples.preds

@@ -10,9 +10,11 @@ _base_ = [
     '../_base_/bdcl_decode_head.py'
 ]
 
-# The BDCL head settings: ../_base_/bdcl_decode_head.py.
+# The BDCL head settings: ../_base_/bdcl_decode_head.py. A test image resized with its aspect
+# ratio kept is padded to a multiple of 16 (the UNet's downsampling), and the prediction is cropped
+# back before it is scored.
 model = dict(
-    data_preprocessor=dict(size=_base_.crop_size),
+    data_preprocessor=dict(size=_base_.crop_size, test_cfg=dict(size_divisor=16)),
     decode_head=dict(_base_.bdcl_decode_head, host_type='FCNHead', num_classes=_base_.num_classes),
     auxiliary_head=dict(num_classes=_base_.num_classes),
     test_cfg=dict(mode='whole'))

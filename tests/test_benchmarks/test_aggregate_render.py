@@ -6,7 +6,7 @@ from benchmarks import cls_plan as plan
 from benchmarks.cls_aggregate import aggregate
 from benchmarks.common import write_json
 from benchmarks.render_readme import (END, START, SUMMARY_END, SUMMARY_START, main as render_main,
-                                      replace_block)
+                                      replace_block, seg_summary)
 
 COUNTS = [2, 200, 5, 119, 3, 71, 9, 43, 25, 15]
 
@@ -176,3 +176,16 @@ def test_the_committed_pages_match_the_committed_results():
     """docs/results.md's full block and README.md's compact tables are what
     benchmarks/render_readme.py makes of docs/results."""
     assert render_main(['--check']) == 0, 'run: python benchmarks/render_readme.py'
+
+
+def test_compact_segmentation_table_shows_hd95(tmp_path):
+    row = dict(label='OCR + BDCL', seeds=[0, 1], mIoU=[40.0, 42.0], IoU_benign=[10.0, 12.0],
+               IoU_malignant=[20.0, 22.0], HD95_benign=[7.0, 9.0], HD95_malignant=[])
+    write_json(str(tmp_path / 'seg_results.json'),
+               dict(settings=dict(size=128, num_train=80, num_val=20, iters=400),
+                    rows={'bdcl': row}, verdict='no difference shown'))
+    text = '\n'.join(seg_summary(str(tmp_path)))
+    assert '| method | seeds | mIoU | IoU benign | IoU malignant | HD95 benign (px) | ' \
+           'HD95 malignant (px) |' in text
+    assert '| OCR + BDCL | 0,1 | 41.00 ± 1.41 | 11.00 ± 1.41 | 21.00 ± 1.41 | 8.00 ± 1.41 | — |' \
+        in text

@@ -33,7 +33,7 @@ def test_bad_tdl_lr_is_refused():
         parse_args(['--tdl-lr', '0'])
 
 
-@pytest.mark.parametrize('key', ['bdcl', 'bdcl_descent', 'bdcl_ascent', 'bdcl_wo_hep'])
+@pytest.mark.parametrize('key', ['bdcl', 'bdcl_descent', 'bdcl_ascent'])
 def test_tdl_lr_option_builds_into_the_loss(key):
     import bdcl_mm.cls  # noqa: F401  (registers the classification components)
     from mmpretrain.registry import MODELS

@@ -14,7 +14,7 @@ CLS_SWITCHES = {
     'bdcl_ascent': ('ascent', True),
     'bdcl_balance': ('balance', True),
     'bdcl_wo_tdl': ('none', True),
-    'bdcl_wo_hep': ('paper', False),
+    'bdcl_wo_hep': ('balance', False),
     'bal_mixup': None,
 }
 #: segmentation method -> (tdl, use_prototypes, scope) of the demo model it trains.

@@ -27,6 +27,7 @@ BDCL_CE = ('BDCLOCRHead', 'CrossEntropyLoss')
 EXPECTED = {
     'hrnet_ocr_tui.py': BDCL_CE + ('balance', True),
     'bdcl_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('balance', True),
+    'bdcl_ocrnet_hr48_80k_busi-512x512.py': BDCL_CE + ('balance', True),
     'ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'CrossEntropyLoss', None, None),
     'focal_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'FocalLoss', None, None),
     'lovasz_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'LovaszLoss', None, None),
@@ -73,13 +74,29 @@ def test_config_fields(path):
         if tdl == 'paper':  # BDCLLoss's step for the rule, not the 'balance' time constant
             assert contrast.get('tdl_lr') is None
     if 'demo' not in path:
-        assert cfg.train_dataloader.dataset.data_root == 'data/TUI'
+        root = 'data/BUSI' if 'busi' in osp.basename(path) else 'data/TUI'
+        assert cfg.train_dataloader.dataset.data_root == root
         assert cfg.crop_size == (512, 512) and cfg.model.data_preprocessor.size == (512, 512)
         assert ocr.in_channels == [48, 96, 192, 384]
         assert cfg.model.pretrained == 'open-mmlab://msra/hrnetv2_w48'
         assert cfg.model.backbone.extra.stage4.num_channels == (48, 96, 192, 384)
     else:
         assert cfg.model.pretrained is None and cfg.crop_size == (128, 128)
+
+
+EVALUATED_CONFIGS = sorted(
+    SEG_CONFIGS + glob.glob(osp.join(REPO, 'configs', 'bdcl', 'bdcl_*_tui-512x512.py')) +
+    [osp.join(REPO, 'benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')])
+
+
+@pytest.mark.parametrize('path', sorted(set(EVALUATED_CONFIGS)), ids=osp.basename)
+def test_configs_evaluate_iou_and_surface_distances(path):
+    """Every TUI config (through its dataset base) reports IoU / Dice and HD95 / ASSD."""
+    cfg = Config.fromfile(path)
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        assert [m.type for m in evaluator] == ['IoUMetric', 'SurfaceDistanceMetric']
+        assert evaluator[0].iou_metrics == ['mIoU', 'mDice']
+    assert 'bdcl_mm.seg' in cfg.custom_imports.imports
 
 
 def test_demo_model_builds_and_trains_one_step():

@@ -13,7 +13,7 @@ from tests._shared.tool_runner import run_tool
 DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x128.py')
 
 # The demo config shrunk to 64x64 images and the tiny HRNet; everything else (BDCL head, BDCLHook,
-# ThyroidUSDataset, IoUMetric) comes from the demo config itself.
+# ThyroidUSDataset, IoUMetric and SurfaceDistanceMetric) comes from the demo config itself.
 TINY_MODEL = tiny_hrnet_ocr_model(
     3, dict(type='BN', requires_grad=True), 'BDCLOCRHead', proj_channels=16, max_views=32,
     max_samples=128, contrast_warmup_iters=1,
@@ -75,6 +75,7 @@ def test_train_then_test_with_bdcl_head_and_hook(tiny):
     log = test.stdout + test.stderr
     assert test.returncode == 0, log[-6000:]
     assert 'mIoU' in log and 'mDice' in log
+    assert 'per class surface distances (px):' in log and 'mHD95' in log  # the demo's evaluators
     for name in ('background', 'benign', 'malignant'):
         assert name in log
     assert not (root / 'work_dirs').exists()

@@ -50,3 +50,47 @@ def test_url_error_without_remote_weights_is_left_alone():
     with pytest.raises(URLError):
         with explain_download_errors(Config(dict(model=dict(pretrained=None)))):
             raise URLError('offline')
+
+
+def _message(cfg):
+    with pytest.raises(WeightsDownloadError) as raised:
+        with explain_download_errors(cfg):
+            raise URLError('offline')
+    return str(raised.value)
+
+
+def test_segformer_stock_config_advice_unsets_the_backbone_init_cfg():
+    # SegFormer's MiT weights come from backbone.init_cfg; model.pretrained is None already
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'bdcl',
+                                   'bdcl_segformer_mit-b0_80k_tui-512x512.py'))
+    assert cfg.model.pretrained is None
+    message = _message(cfg)
+    assert '--cfg-options model.backbone.init_cfg=None`' in message
+    assert 'model.pretrained=None' not in message
+    assert 'model.backbone.init_cfg.checkpoint=/path/to/weights.pth' in message
+
+
+def test_mmpretrain_init_cfg_list_and_every_source_get_their_fix():
+    url = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k.pth'
+    cfg = Config(dict(model=dict(
+        pretrained='open-mmlab://msra/hrnetv2_w48',
+        backbone=dict(init_cfg=[dict(type='Kaiming', layer='Conv2d'),
+                                dict(type='Pretrained', checkpoint=url, prefix='backbone')]))))
+    message = _message(cfg)
+    assert f'model.backbone.init_cfg.1.checkpoint = {url}' in message
+    assert ('`--cfg-options model.pretrained=None model.backbone.init_cfg=None`' in message)
+    assert ('model.pretrained=/path/to/weights.pth '
+            'model.backbone.init_cfg.1.checkpoint=/path/to/weights.pth`' in message)
+
+
+def test_train_tool_names_the_init_cfg_fix_for_an_mmpretrain_backbone(cls_setup):
+    root, config = cls_setup
+    url = 'http://127.0.0.1:9/bdcl_offline_resnet.pth'  # nothing listens on port 9
+    proc = run_tool('train.py', config, '--work-dir', root / 'w', '--cfg-options',
+                    'model.backbone.init_cfg.type=Pretrained',
+                    f'model.backbone.init_cfg.checkpoint={url}',
+                    'model.backbone.init_cfg.prefix=backbone', cwd=root, check=False,
+                    extra_env={'TORCH_HOME': str(root / 'torch_home')})
+    assert proc.returncode != 0 and 'WeightsDownloadError' in proc.stderr
+    assert f'model.backbone.init_cfg.checkpoint = {url}' in proc.stderr
+    assert '--cfg-options model.backbone.init_cfg=None`' in proc.stderr

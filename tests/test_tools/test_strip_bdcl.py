@@ -152,9 +152,15 @@ def test_crt_head_becomes_fc_and_outputs_are_never_overwritten(tmp_path):
     assert checkpoint['meta']['dataset_meta'] == {'classes': ('a', 'b', 'c')}
 
     refused = strip(tmp_path, src, src, check=False)
-    assert refused.returncode != 0 and 'is the input checkpoint' in refused.stderr
+    assert refused.returncode == 2 and 'is the input checkpoint' in refused.stderr
     assert src.read_bytes() == before
+    written = dst.read_bytes()
     exists = strip(tmp_path, src, dst, check=False)
-    assert exists.returncode != 0 and '--force' in exists.stderr
+    assert exists.returncode == 2 and dst.read_bytes() == written
+    # the message alone, as one line: no traceback
+    assert exists.stderr.strip().splitlines() == [
+        f'strip_bdcl.py: error: {str(dst)!r} exists; choose another output path or pass --force '
+        f'to replace it.']
+    assert 'Traceback' not in refused.stderr + exists.stderr
     assert not [p for p in tmp_path.iterdir() if p.name.endswith('.tmp')]
     json.dumps(checkpoint['meta'])  # plain values only

@@ -3,7 +3,11 @@
 Per model, the BDCL model is built from its shipped config and the CE model is the same config
 without the BDCL term (``bdcl_mm.seg.model_checks.host_model_config``: the host head in place of
 the BDCL head), with the same weights. The two are stepped alternately in one process on the same
-synthetic batch (warm-up, then interleaved repetitions; the median is reported). A step is
+synthetic batch: warm-up, then interleaved repetitions, each a CE step and a BDCL step side by side
+(which goes first alternates), so a pair sees the same machine load. Each pair gives a ratio
+BDCL / CE; the table reports the median ratio, the distribution-free interval of that median
+(order statistics of the pair ratios, its coverage printed) and whether 1 lies inside it (the
+difference is then within the timing noise). A step is
 ``model.train_step`` (data preprocessing, forward, losses, backward, SGD update); the BDCL step also
 includes the ``BDCLHook`` work (prototype and temperature update). On CUDA the peak allocated memory
 of each model's steps is reported too::
@@ -21,7 +25,8 @@ import gc
 import os.path as osp
 import statistics
 import time
-from typing import Dict, List, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -50,7 +55,9 @@ ARCHS = {
     'w18': dict(channels=(18, 36, 72, 144), blocks=4, modules=(1, 1, 4, 3)),
     'w18s': dict(channels=(18, 36, 72, 144), blocks=2, modules=(1, 1, 3, 2)),
 }
-RATIO_LINE = 'ratio BDCL / CE (median step time)'
+RATIO_LINE = 'ratio BDCL / CE (median over paired steps)'
+#: coverage aimed at by the interval of the median pair ratio
+CONFIDENCE = 0.95
 
 
 def parse_args(argv=None):
@@ -160,7 +167,9 @@ def run_model(args, name: str) -> Dict[str, dict]:
 
     results = {key: dict(times_ms=[], peak_gib=None) for key in models}
     for rep in range(args.warmup + args.reps):
-        for key, model in models.items():
+        # alternate which model steps first, so neither always runs on a warmer cache
+        for key in (('CE', 'BDCL') if rep % 2 == 0 else ('BDCL', 'CE')):
+            model = models[key]
             if device.type == 'cuda':
                 torch.cuda.reset_peak_memory_stats(device)
             _sync(device)
@@ -191,9 +200,69 @@ def run(args) -> Dict[str, Dict[str, dict]]:
     return out
 
 
+def pair_ratios(res: Dict[str, dict]) -> List[float]:
+    """BDCL / CE of each repetition's pair of steps (taken side by side, same load)."""
+    return [b / c for c, b in zip(res['CE']['times_ms'], res['BDCL']['times_ms'])]
+
+
+def median_interval(values: Sequence[float],
+                    confidence: float = CONFIDENCE) -> Tuple[float, float, float]:
+    """Distribution-free interval of the median of ``values``: ``(low, high, coverage)``.
+
+    The order statistics ``x_(k) <= median <= x_(n+1-k)`` hold the population median with
+    probability ``1 - 2 P(B <= k - 1)``, ``B ~ Binomial(n, 1/2)``; ``k`` is the largest whose
+    coverage reaches ``confidence``. With too few values for that (n < 6 at 95%), the interval is
+    the range (``k = 1``) and the coverage returned is what the range achieves.
+    """
+    from scipy.stats import binom
+    ordered = sorted(float(v) for v in values)
+    n = len(ordered)
+    if n == 0:
+        raise ValueError('median_interval needs at least one value.')
+    k = 1
+    while k < (n + 1) // 2 and 1.0 - 2.0 * binom.cdf(k, n, 0.5) >= confidence:
+        k += 1
+    coverage = 1.0 - 2.0 * binom.cdf(k - 1, n, 0.5) if n > 1 else 0.0
+    return ordered[k - 1], ordered[n - k], coverage
+
+
+@dataclass(frozen=True)
+class RatioSummary:
+    """The step-time ratio BDCL / CE of one model over its paired repetitions."""
+    median: float
+    low: float
+    high: float
+    coverage: float
+
+    @property
+    def reading(self) -> str:
+        """Whether the ratio differs from 1 beyond the interval (the timing noise)."""
+        if self.low <= 1.0 <= self.high:
+            return 'within noise (the interval holds 1)'
+        if self.low > 1.0:
+            return 'BDCL slower'
+        return ('below 1 beyond the interval: timing bias, not a saving (the BDCL step does the '
+                'CE step\'s work and more)')
+
+
+def ratio_summary(res: Dict[str, dict]) -> RatioSummary:
+    """Median pair ratio BDCL / CE with its distribution-free interval."""
+    ratios = pair_ratios(res)
+    low, high, coverage = median_interval(ratios)
+    return RatioSummary(statistics.median(ratios), low, high, coverage)
+
+
 def ratio(res: Dict[str, dict]) -> float:
-    """Median BDCL step time over median CE step time."""
-    return statistics.median(res['BDCL']['times_ms']) / statistics.median(res['CE']['times_ms'])
+    """Median over the paired repetitions of BDCL step time / CE step time."""
+    return ratio_summary(res).median
+
+
+def _spread(times: Sequence[float]) -> str:
+    """``'median (q25-q75)'`` of step times in ms."""
+    if len(times) < 2:
+        return f'{statistics.median(times):.1f}'
+    q1, _, q3 = statistics.quantiles(times, n=4, method='inclusive')
+    return f'{statistics.median(times):.1f} ({q1:.1f}-{q3:.1f})'
 
 
 def format_table(args, results: Dict[str, Dict[str, dict]]) -> List[str]:
@@ -202,18 +271,27 @@ def format_table(args, results: Dict[str, Dict[str, dict]]) -> List[str]:
     def peak(res):
         return '-' if res['peak_gib'] is None else f'{res["peak_gib"]:.2f}'
 
+    summaries = {label: ratio_summary(res) for label, res in results.items()}
+    coverage = min(s.coverage for s in summaries.values())
     lines = [
         f'Training step, batch {args.batch}, {args.size}x{args.size}, device {args.device}, amp '
-        f'{args.amp}, {args.reps} interleaved reps after {args.warmup} warm-up (median ms)', '',
-        '| model | CE ms | CE + BDCL ms | ratio BDCL / CE | CE peak GiB | BDCL peak GiB |',
-        '| --- | ---: | ---: | ---: | ---: | ---: |'
+        f'{args.amp}, {args.reps} interleaved CE / CE + BDCL pairs after {args.warmup} warm-up; '
+        'step times in ms, median (interquartile range); ratio: median over the pairs, interval: '
+        f'distribution-free {100 * coverage:.0f}% interval of that median (order statistics)', '',
+        '| model | CE ms | CE + BDCL ms | ratio BDCL / CE | interval | reading | CE peak GiB | '
+        'BDCL peak GiB |',
+        '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |'
     ]
     for label, res in results.items():
-        lines.append(f'| {label} | {statistics.median(res["CE"]["times_ms"]):.1f} | '
-                     f'{statistics.median(res["BDCL"]["times_ms"]):.1f} | {ratio(res):.3f} | '
-                     f'{peak(res["CE"])} | {peak(res["BDCL"])} |')
+        s = summaries[label]
+        lines.append(f'| {label} | {_spread(res["CE"]["times_ms"])} | '
+                     f'{_spread(res["BDCL"]["times_ms"])} | {s.median:.3f} | '
+                     f'[{s.low:.3f}, {s.high:.3f}] | {s.reading} | {peak(res["CE"])} | '
+                     f'{peak(res["BDCL"])} |')
     first = next(iter(results))
-    lines += ['', f'{RATIO_LINE}: {ratio(results[first]):.3f} ({first})']
+    s = summaries[first]
+    lines += ['', f'{RATIO_LINE}: {s.median:.3f} [{s.low:.3f}, {s.high:.3f}], {s.reading} '
+              f'({first})']
     return lines
 
 

@@ -4,8 +4,9 @@
 #   2. the training-step ratio CE + BDCL / CE at batch 8, 512x512, fp32 and AMP, for
 #      HRNetV2-W48 + OCR (target in docs/benchmarks.md: <= 1.05) and for SegFormer MiT-B0 (a generic head);
 #   3. the loss's time and memory up to N = 32k, beside pytorch-metric-learning's SupConLoss.
-# Results go to docs/results/cost_gpu/ (cost_seg_step.md, cost_seg_step_amp.md, cost_loss.md and
-# logs/), which `python benchmarks/render_readme.py` renders into docs/results.md.
+# Results go to docs/results/cost_gpu/ (cost_seg_step.md, cost_seg_step_amp.md, cost_loss.md; the
+# run logs to work_dirs/benchmarks/cost/), which `python benchmarks/render_readme.py` renders into
+# docs/results.md.
 #
 #   bash tools/analysis/gpu_check.sh              # on the GPU machine, from the repository root
 #   bash tools/analysis/gpu_check.sh --dry-run    # print the commands only

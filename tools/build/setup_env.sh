@@ -36,7 +36,7 @@ if ! "$PY" -c "import mmcv.ops" >/dev/null 2>&1; then
     $PIP install -q --no-build-isolation "$(grep '^mmcv' requirements/mminstall.txt)"
 fi
 
-if ! "$PY" -c "import mmseg, mmpretrain, sklearn, imblearn, pytest, matplotlib, tqdm, pytorch_metric_learning" >/dev/null 2>&1; then
+if ! "$PY" -c "import mmseg, mmpretrain, sklearn, imblearn, pytest, matplotlib, tqdm, pytorch_metric_learning, monai, segmentation_models_pytorch" >/dev/null 2>&1; then
   step "installing mmsegmentation, mmpretrain, runtime and test requirements"
   $PIP install -q -r requirements/mminstall.txt -r requirements/runtime.txt -r requirements/tests.txt \
     -r requirements/torch.txt -r requirements/build.txt

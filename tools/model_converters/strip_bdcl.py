@@ -128,8 +128,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    args = parse_args(argv)
+def check_paths(args: argparse.Namespace) -> None:
+    """Stop before reading anything when the input is missing or the output must not be written.
+
+    Raises:
+        FileNotFoundError: no input checkpoint.
+        ValueError: the output is the input, or exists and ``--force`` is not given.
+    """
     if not osp.isfile(args.src):
         raise FileNotFoundError(f'checkpoint not found: {args.src!r}')
     if osp.exists(args.dst) and osp.samefile(args.src, args.dst):
@@ -137,6 +142,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if osp.exists(args.dst) and not args.force:
         raise ValueError(f'{args.dst!r} exists; choose another output path or pass --force to '
                          f'replace it.')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Strip ``src`` into ``dst``; a path problem is printed as one line, exit status 2."""
+    args = parse_args(argv)
+    try:
+        check_paths(args)
+    except (FileNotFoundError, ValueError) as error:
+        print(f'strip_bdcl.py: error: {error}', file=sys.stderr)
+        sys.exit(2)
     from bdcl_mm.engine.checkpoint import safe_torch_load  # the Runner's own checkpoints, safely
     checkpoint = safe_torch_load(args.src, map_location='cpu')
     stripped, dropped = strip_checkpoint(checkpoint, args.src)

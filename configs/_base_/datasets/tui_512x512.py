@@ -63,5 +63,10 @@ val_dataloader = dict(
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+# IoU / Dice of the whole set (mmseg) and per-image Dice, HD95, ASSD per class (bdcl_mm; pixels:
+# give SurfaceDistanceMetric(spacing=...) for millimetres). docs/segmentation.md, "Evaluation".
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice']),
+    dict(type='SurfaceDistanceMetric'),
+]
 test_evaluator = val_evaluator

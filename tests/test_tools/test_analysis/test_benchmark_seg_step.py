@@ -28,9 +28,12 @@ def test_quick_cpu_benchmark_prints_one_row_per_model(capsys):
         for times in (res['CE']['times_ms'], res['BDCL']['times_ms']):
             assert len(times) == 3 and all(t > 0 for t in times)
         assert res['CE']['peak_gib'] is None  # CPU: no CUDA memory statistics
-        row = re.search(rf'\| {re.escape(label)} \| [0-9.]+ \| [0-9.]+ \| ([0-9.]+) \|', out)
-        assert abs(float(row.group(1)) - bench.ratio(res)) < 1e-3
-    headline = re.search(r'ratio BDCL / CE \(median step time\): ([0-9.]+) \(HRNetV2-W18S', out)
+        row = re.search(rf'\| {re.escape(label)} \| [0-9.]+ \([0-9.-]+\) \| [0-9.]+ '
+                        rf'\([0-9.-]+\) \| ([0-9.]+) \| \[([0-9.]+), ([0-9.]+)\] \| ', out)
+        low, mid, high = float(row.group(2)), float(row.group(1)), float(row.group(3))
+        assert abs(mid - bench.ratio(res)) < 1e-3 and low <= mid <= high
+    headline = re.search(r'ratio BDCL / CE \(median over paired steps\): ([0-9.]+) '
+                         r'\[[0-9.]+, [0-9.]+\], [^(]+\(HRNetV2-W18S', out)
     assert abs(float(headline.group(1)) - bench.ratio(results[labels[0]])) < 1e-3
 
 
