@@ -68,9 +68,31 @@ def test_lambda_follows_beta_alpha_1(alpha):
     np.testing.assert_array_equal(_lambdas(augment, 10), lams[:10])  # seeded by numpy
 
 
-def test_alpha_is_checked():
+def test_alpha_defaults_to_the_references_0_2_and_is_checked():
+    assert BalancedMixUp().alpha == 0.2
+    assert BATCH_AUGMENTS.build(dict(type='BalancedMixUp')).alpha == 0.2
     with pytest.raises(ValueError, match='alpha'):
         BalancedMixUp(alpha=0.0)
+
+
+@pytest.mark.parametrize('batch_augments', [
+    dict(augments=dict(type='BalancedMixUp'), probs=0.5),
+    dict(augments=[dict(type='BalancedMixUp'), dict(type='Mixup', alpha=1.0)]),
+])
+def test_preprocessor_refuses_balanced_mixup_that_may_skip_a_batch(batch_augments):
+    with pytest.raises(ValueError, match='BalancedMixUp must be the only batch augment and run '
+                       "on every batch.*augments=dict\\(type='BalancedMixUp', alpha=0.2\\)"):
+        MODELS.build(dict(type='PairedBatchClsDataPreprocessor', num_classes=4,
+                          batch_augments=batch_augments))
+
+
+def test_preprocessor_takes_balanced_mixup_at_probability_one_and_other_augments():
+    always = MODELS.build(dict(type='PairedBatchClsDataPreprocessor', num_classes=4,
+                               batch_augments=dict(augments=dict(type='BalancedMixUp'),
+                                                   probs=1.0)))
+    assert isinstance(always.batch_augments.augments[0], BalancedMixUp)
+    MODELS.build(dict(type='PairedBatchClsDataPreprocessor', num_classes=4,
+                      batch_augments=dict(augments=dict(type='Mixup', alpha=1.0), probs=0.5)))
 
 
 def _paired_batch(b=3, num_classes=4, seed=0):

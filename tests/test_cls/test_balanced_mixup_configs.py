@@ -1,10 +1,13 @@
 """Each Balanced-MixUp config loads, builds through the registries and trains 2 iterations on CPU
 (a tiny image set with one image per class, small crops), with B mixed images per step."""
+import copy
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -35,6 +38,26 @@ def _write_images(root, num_classes, channels, val_file):
     return count
 
 
+def _check_mixing(plain, out, num_classes):
+    """The head's batch is ``(1 - lam) x_inst + lam x_bal`` with the labels mixed by the same lam.
+
+    ``plain``: the pre-processor's output for the paired batch without mixing (``2B`` normalised
+    images and samples); ``out``: what the model got. Returns ``lam``.
+    """
+    half = out['inputs'].shape[0]
+    inst, bal = plain['inputs'][:half], plain['inputs'][half:]
+    diff = (bal - inst).flatten()
+    lam = float((out['inputs'] - inst).flatten() @ diff / (diff @ diff))
+    torch.testing.assert_close(out['inputs'], (1 - lam) * inst + lam * bal, rtol=1e-4, atol=1e-4)
+    labels = [int(s.gt_label) for s in plain['data_samples']]
+    onehot = F.one_hot(torch.tensor(labels), num_classes).float()
+    for i, sample in enumerate(out['data_samples']):
+        assert sample.metainfo['sample_idx'] == plain['data_samples'][i].metainfo['sample_idx']
+        assert int(sample.gt_label) == labels[i]
+        torch.testing.assert_close(sample.gt_score, (1 - lam) * onehot[i] + lam * onehot[half + i])
+    return lam
+
+
 @pytest.mark.parametrize('rel', sorted(CONFIGS))
 def test_config_trains_two_iterations(rel, tmp_path, monkeypatch):
     num_classes, channels, val_file = CONFIGS[rel]
@@ -62,14 +85,16 @@ def test_config_trains_two_iterations(rel, tmp_path, monkeypatch):
     assert isinstance(model.data_preprocessor, PairedBatchClsDataPreprocessor)
     assert isinstance(model.data_preprocessor.batch_augments.augments[0], BalancedMixUp)
     assert model.head.num_classes == num_classes
-    batches = []
+    batches, mixes = [], []
     original = PairedBatchClsDataPreprocessor.forward
 
     def record(self, data, training=False):
+        plain = original(self, copy.deepcopy(data), False) if training else None  # 2B, unmixed
         out = original(self, data, training)
         if training:
             batches.append((len(data['data_samples']), out['inputs'].shape[0],
                             len(out['data_samples'])))
+            mixes.append(_check_mixing(plain, out, num_classes))
         return out
 
     monkeypatch.setattr(PairedBatchClsDataPreprocessor, 'forward', record)
@@ -78,4 +103,5 @@ def test_config_trains_two_iterations(rel, tmp_path, monkeypatch):
     half = count // 2
     assert batches == [(2 * half, half, half)] * 2  # 2B in, B images and B samples out
     assert runner.iter == 2
+    assert all(0 <= lam <= 1 for lam in mixes) and mixes[0] != mixes[1]  # one draw per batch
     assert np.isfinite(runner.message_hub.get_scalar('train/loss').current())

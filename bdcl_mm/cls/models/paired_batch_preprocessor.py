@@ -2,6 +2,8 @@
 from mmpretrain.models import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 
+from .balanced_mixup import BalancedMixUp
+
 
 @MODELS.register_module()
 class PairedBatchClsDataPreprocessor(ClsDataPreprocessor):
@@ -16,8 +18,34 @@ class PairedBatchClsDataPreprocessor(ClsDataPreprocessor):
     images, ``B`` samples and ``B`` scores. Batches whose size the augment keeps (validation,
     test, other augments) pass as in ``ClsDataPreprocessor``.
 
+    ``BalancedMixUp`` must be the only batch augment, applied to every batch: mmpretrain's
+    ``RandomBatchAugment`` picks one augment per batch (or none, when ``probs`` sum below 1), and a
+    batch left unmixed would train on its ``2B`` paired items, half of them class-balanced.
+
     Args: as :class:`mmpretrain.models.ClsDataPreprocessor`.
+
+    Raises:
+        ValueError: If ``BalancedMixUp`` is listed beside other augments or with a
+            probability below 1.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.batch_augments is None:
+            return
+        augments = self.batch_augments.augments
+        if not any(isinstance(a, BalancedMixUp) for a in augments):
+            return
+        probs = self.batch_augments.probs
+        named = [a for a in augments if a is not None]
+        always = probs is None or probs[augments.index(named[0])] >= 1.0
+        if len(named) != 1 or not always:
+            raise ValueError(
+                'BalancedMixUp must be the only batch augment and run on every batch (mmpretrain '
+                'picks one augment per batch, or none when probs sum below 1, and an unmixed '
+                'paired batch would train on its class-balanced half too); got augments '
+                f'{[type(a).__name__ for a in named]} with probs {probs}. Use '
+                "batch_augments=dict(augments=dict(type='BalancedMixUp', alpha=0.2)).")
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Pre-process a batch; see the class docstring.

@@ -47,7 +47,9 @@ class BalancedMixUpBatchSampler(BatchSampler):
         world_size (int, optional): Number of ranks; defaults to ``get_dist_info()``.
 
     Raises:
-        ValueError: If the sampler has no dataset, or as :class:`ClassBalancedSampler`.
+        ValueError: If the sampler has no dataset or is a :class:`ClassBalancedSampler`, or
+            when :class:`ClassBalancedSampler` refuses the dataset (no class labels, an empty
+            class), with its reason.
     """
 
     def __init__(self,
@@ -69,11 +71,20 @@ class BalancedMixUpBatchSampler(BatchSampler):
             seed = getattr(sampler, 'seed', None)
         if world_size is None:
             world_size = get_dist_info()[1]
-        # one balanced item per instance item on every rank
-        self.balanced = ClassBalancedSampler(
-            dataset, num_samples_cls=1, num_samples=len(sampler) * world_size, seed=seed,
-            infinite=isinstance(sampler, InfiniteSampler), skip_empty_classes=skip_empty_classes,
-            rank=rank, world_size=world_size)
+        if isinstance(sampler, ClassBalancedSampler):
+            raise ValueError(
+                'BalancedMixUpBatchSampler draws the class-balanced half itself; its sampler '
+                "gives the instance half and must sample the dataset as it is: use sampler=dict("
+                "type='DefaultSampler', shuffle=True), not ClassBalancedSampler.")
+        try:
+            # one balanced item per instance item on every rank
+            self.balanced = ClassBalancedSampler(
+                dataset, num_samples_cls=1, num_samples=len(sampler) * world_size, seed=seed,
+                infinite=isinstance(sampler, InfiniteSampler),
+                skip_empty_classes=skip_empty_classes, rank=rank, world_size=world_size)
+        except ValueError as error:
+            raise ValueError(f'BalancedMixUpBatchSampler draws its class-balanced half with '
+                             f'ClassBalancedSampler, which refused the dataset: {error}') from error
 
     def __iter__(self) -> Iterator[List[int]]:
         epoch = getattr(self.sampler, 'epoch', None)

@@ -117,6 +117,33 @@ def test_errors_are_clear():
     BalancedMixUpBatchSampler(DefaultSampler(dataset, seed=0), 4, skip_empty_classes=True)
 
 
+class Unlabelled:
+    """A dataset that gives no classes."""
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, idx):
+        return idx
+
+
+def test_a_dataset_without_class_labels_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r'balanced half with ClassBalancedSampler, which refused '
+                       r'the dataset: .*Unlabelled has no get_cat_ids\(idx\) method. Add one'):
+        BalancedMixUpBatchSampler(DefaultSampler(Unlabelled(), seed=0), 2)
+    nothing = LabelledList((3, 3))
+    nothing.get_cat_ids = lambda idx: []
+    with pytest.raises(ValueError, match='found no item with a class'):
+        BalancedMixUpBatchSampler(DefaultSampler(nothing, seed=0), 2)
+
+
+def test_a_class_balanced_instance_sampler_is_refused():
+    from bdcl_mm.datasets.samplers import ClassBalancedSampler
+    sampler = ClassBalancedSampler(LabelledList((10, 5)), seed=0)
+    with pytest.raises(ValueError, match="sampler=dict\\(type='DefaultSampler', shuffle=True\\)"):
+        BalancedMixUpBatchSampler(sampler, 4)
+
+
 def test_runner_builds_it_as_the_batch_sampler_with_the_loaders_batch_size():
     assert DATA_SAMPLERS.get('BalancedMixUpBatchSampler') is BalancedMixUpBatchSampler
     dataset = LabelledList((40, 8))
