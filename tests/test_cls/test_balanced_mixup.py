@@ -77,37 +77,51 @@ def test_alpha_defaults_to_the_references_0_2_and_is_checked():
 
 @pytest.mark.parametrize('batch_augments', [
     dict(augments=dict(type='BalancedMixUp'), probs=0.5),
-    dict(augments=[dict(type='BalancedMixUp'), dict(type='Mixup', alpha=1.0)]),
+    dict(augments=[dict(
+        type='BalancedMixUp'), dict(type='Mixup', alpha=1.0)]),
 ])
 def test_preprocessor_refuses_balanced_mixup_that_may_skip_a_batch(batch_augments):
-    with pytest.raises(ValueError, match='BalancedMixUp must be the only batch augment and run '
-                       "on every batch.*augments=dict\\(type='BalancedMixUp', alpha=0.2\\)"):
-        MODELS.build(dict(type='PairedBatchClsDataPreprocessor', num_classes=4,
-                          batch_augments=batch_augments))
+    with pytest.raises(
+            ValueError,
+            match='BalancedMixUp must be the only batch augment and run '
+            "on every batch.*augments=dict\\(type='BalancedMixUp', alpha=0.2\\)"):
+        MODELS.build(
+            dict(
+                type='PairedBatchClsDataPreprocessor', num_classes=4,
+                batch_augments=batch_augments))
 
 
 def test_preprocessor_takes_balanced_mixup_at_probability_one_and_other_augments():
-    always = MODELS.build(dict(type='PairedBatchClsDataPreprocessor', num_classes=4,
-                               batch_augments=dict(augments=dict(type='BalancedMixUp'),
-                                                   probs=1.0)))
+    always = MODELS.build(
+        dict(
+            type='PairedBatchClsDataPreprocessor',
+            num_classes=4,
+            batch_augments=dict(augments=dict(type='BalancedMixUp'), probs=1.0)))
     assert isinstance(always.batch_augments.augments[0], BalancedMixUp)
-    MODELS.build(dict(type='PairedBatchClsDataPreprocessor', num_classes=4,
-                      batch_augments=dict(augments=dict(type='Mixup', alpha=1.0), probs=0.5)))
+    MODELS.build(
+        dict(
+            type='PairedBatchClsDataPreprocessor',
+            num_classes=4,
+            batch_augments=dict(augments=dict(type='Mixup', alpha=1.0), probs=0.5)))
 
 
 def _paired_batch(b=3, num_classes=4, seed=0):
     gen = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, num_classes, (2 * b, ), generator=gen)
     inputs = torch.cat([torch.zeros(b, 3, 2, 2), torch.full((b, 3, 2, 2), 10.0)]).to(torch.uint8)
-    samples = [DataSample(metainfo=dict(sample_idx=i)).set_gt_label(int(labels[i]))
-               for i in range(2 * b)]
+    samples = [
+        DataSample(metainfo=dict(sample_idx=i)).set_gt_label(int(labels[i])) for i in range(2 * b)
+    ]
     return dict(inputs=inputs, data_samples=samples), labels
 
 
 def _preprocessor(**kwargs):
-    return MODELS.build(dict(
-        type='PairedBatchClsDataPreprocessor', num_classes=4,
-        batch_augments=dict(augments=dict(type='BalancedMixUp', alpha=0.2)), **kwargs))
+    return MODELS.build(
+        dict(
+            type='PairedBatchClsDataPreprocessor',
+            num_classes=4,
+            batch_augments=dict(augments=dict(type='BalancedMixUp', alpha=0.2)),
+            **kwargs))
 
 
 def test_preprocessor_returns_b_images_with_b_consistent_samples_and_scores():
@@ -136,8 +150,11 @@ def test_preprocessor_leaves_validation_batches_whole():
 
 def test_plain_cls_preprocessor_would_hand_the_head_unscored_samples():
     """Why the paired pre-processor exists: mmpretrain's keeps all 2B samples."""
-    plain = MODELS.build(dict(type='ClsDataPreprocessor', num_classes=4,
-                              batch_augments=dict(augments=dict(type='BalancedMixUp'))))
+    plain = MODELS.build(
+        dict(
+            type='ClsDataPreprocessor',
+            num_classes=4,
+            batch_augments=dict(augments=dict(type='BalancedMixUp'))))
     data, _ = _paired_batch()
     out = plain(data, training=True)
     assert out['inputs'].shape[0] == 3 and len(out['data_samples']) == 6
@@ -145,8 +162,12 @@ def test_plain_cls_preprocessor_would_hand_the_head_unscored_samples():
 
 
 def test_head_loss_is_the_references_soft_label_cross_entropy():
-    head = MODELS.build(dict(type='LinearClsHead', num_classes=4, in_channels=5,
-                             loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)))
+    head = MODELS.build(
+        dict(
+            type='LinearClsHead',
+            num_classes=4,
+            in_channels=5,
+            loss=dict(type='CrossEntropyLoss', use_soft=True, loss_weight=1.0)))
     data, _ = _paired_batch()
     np.random.seed(2)
     samples = _preprocessor()(data, training=True)['data_samples']

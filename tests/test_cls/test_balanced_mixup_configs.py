@@ -92,8 +92,8 @@ def test_config_trains_two_iterations(rel, tmp_path, monkeypatch):
         plain = original(self, copy.deepcopy(data), False) if training else None  # 2B, unmixed
         out = original(self, data, training)
         if training:
-            batches.append((len(data['data_samples']), out['inputs'].shape[0],
-                            len(out['data_samples'])))
+            batches.append(
+                (len(data['data_samples']), out['inputs'].shape[0], len(out['data_samples'])))
             mixes.append(_check_mixing(plain, out, num_classes))
         return out
 

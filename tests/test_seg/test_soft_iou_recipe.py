@@ -30,8 +30,10 @@ def _blocks():
     start = text.index('## Rival loss: SoftIoU')
     end = text.find('\n## ', start + 1)
     section = text[start:end if end >= 0 else len(text)]
-    return ['\n'.join(line[4:] for line in block.splitlines()) + '\n'
-            for block in re.findall(r'\n\n((?:    .*\n)+)', section)]
+    return [
+        '\n'.join(line[4:] for line in block.splitlines()) + '\n'
+        for block in re.findall(r'\n\n((?:    .*\n)+)', section)
+    ]
 
 
 def recipe(model):
@@ -45,14 +47,14 @@ def recipe(model):
         end = next(i for i, line in enumerate(lines) if line.startswith('custom_hooks'))
         ocr_lines = ocr.splitlines(True)
         ocr_model = next(i for i, line in enumerate(ocr_lines) if line.startswith('model ='))
-        return ''.join(ocr_lines[:ocr_model] + lines[start:first_model] + ocr_lines[ocr_model:]
-                       + lines[end:])
+        return ''.join(ocr_lines[:ocr_model] + lines[start:first_model] + ocr_lines[ocr_model:] +
+                       lines[end:])
     host, _, keep_aux = readme_table()[model]
     stock_host = readme_table()['UNet'][0]
     snippet = snippet.replace(f"'mmseg::{stock_host}'", f"'mmseg::{host}'")
     if not keep_aux:
-        snippet = ''.join(line for line in snippet.splitlines(True)
-                          if 'auxiliary_head=' not in line)
+        snippet = ''.join(
+            line for line in snippet.splitlines(True) if 'auxiliary_head=' not in line)
     return snippet
 
 

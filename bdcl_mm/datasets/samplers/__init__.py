@@ -9,8 +9,9 @@ from .class_balanced import (build_class_indices, class_balanced_blocks, class_b
                              empty_classes, rank_stream)
 
 __all__ = [
-    'BalancedMixUpBatchSampler', 'ClassBalancedSampler', 'build_class_indices',
-    'class_balanced_blocks', 'class_balanced_indices', 'dataset_cat_ids', 'empty_classes', 'rank_stream'
+    'ClassBalancedSampler', 'build_class_indices', 'class_balanced_blocks',
+    'class_balanced_indices', 'dataset_cat_ids', 'empty_classes', 'rank_stream',
+    'BalancedMixUpBatchSampler'
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, {

@@ -1,4 +1,4 @@
-"""``BalancedMixUpBatchSampler``: paired batches for Balanced-MixUp (instance half, balanced half)."""
+"""``BalancedMixUpBatchSampler``: Balanced-MixUp's paired batches (instance half, balanced half)."""
 from typing import Iterator, List, Optional
 
 from mmengine.dataset import InfiniteSampler
@@ -79,9 +79,14 @@ class BalancedMixUpBatchSampler(BatchSampler):
         try:
             # one balanced item per instance item on every rank
             self.balanced = ClassBalancedSampler(
-                dataset, num_samples_cls=1, num_samples=len(sampler) * world_size, seed=seed,
+                dataset,
+                num_samples_cls=1,
+                num_samples=len(sampler) * world_size,
+                seed=seed,
                 infinite=isinstance(sampler, InfiniteSampler),
-                skip_empty_classes=skip_empty_classes, rank=rank, world_size=world_size)
+                skip_empty_classes=skip_empty_classes,
+                rank=rank,
+                world_size=world_size)
         except ValueError as error:
             raise ValueError(f'BalancedMixUpBatchSampler draws its class-balanced half with '
                              f'ClassBalancedSampler, which refused the dataset: {error}') from error

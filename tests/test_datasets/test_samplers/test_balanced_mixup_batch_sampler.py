@@ -87,8 +87,8 @@ def test_deterministic_per_seed_and_epoch():
     _, bal_s4 = halves(epoch_batches(dataset, 1, seed=4))
     assert not np.array_equal(bal_e1, bal_e2) and not np.array_equal(bal_e1, bal_s4)
     # the balanced half is the plugin's class-balanced stream seeded [seed, epoch]
-    stream = class_balanced_indices(build_class_indices([[c] for c in dataset.labels], 5),
-                                    len(dataset), 1, seed=[3, 1])
+    stream = class_balanced_indices(
+        build_class_indices([[c] for c in dataset.labels], 5), len(dataset), 1, seed=[3, 1])
     np.testing.assert_array_equal(bal_e1, stream)
 
 
@@ -128,8 +128,10 @@ class Unlabelled:
 
 
 def test_a_dataset_without_class_labels_is_refused_with_the_fix():
-    with pytest.raises(ValueError, match=r'balanced half with ClassBalancedSampler, which refused '
-                       r'the dataset: .*Unlabelled has no get_cat_ids\(idx\) method. Add one'):
+    with pytest.raises(
+            ValueError,
+            match=r'balanced half with ClassBalancedSampler, which refused '
+            r'the dataset: .*Unlabelled has no get_cat_ids\(idx\) method. Add one'):
         BalancedMixUpBatchSampler(DefaultSampler(Unlabelled(), seed=0), 2)
     nothing = LabelledList((3, 3))
     nothing.get_cat_ids = lambda idx: []
@@ -148,9 +150,14 @@ def test_runner_builds_it_as_the_batch_sampler_with_the_loaders_batch_size():
     assert DATA_SAMPLERS.get('BalancedMixUpBatchSampler') is BalancedMixUpBatchSampler
     dataset = LabelledList((40, 8))
     loader = Runner.build_dataloader(
-        dict(batch_size=4, num_workers=0, dataset=dataset, collate_fn=dict(type='default_collate'),
-             sampler=dict(type='DefaultSampler', shuffle=True),
-             batch_sampler=dict(type='BalancedMixUpBatchSampler')), seed=0)
+        dict(
+            batch_size=4,
+            num_workers=0,
+            dataset=dataset,
+            collate_fn=dict(type='default_collate'),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_sampler=dict(type='BalancedMixUpBatchSampler')),
+        seed=0)
     assert isinstance(loader.batch_sampler, BalancedMixUpBatchSampler)
     batches = [b.tolist() for b in loader]
     assert len(batches) == 12 and all(len(b) == 8 for b in batches)
@@ -166,8 +173,8 @@ def _gloo_worker(rank):
 
 
 def test_two_gloo_ranks_get_disjoint_instance_halves_and_split_one_balanced_stream():
-    (seed0, inst0, bal0, ws0), (seed1, inst1, bal1, ws1) = run_gloo(_gloo_worker,
-                                                                    start_method='fork')
+    (seed0, inst0, bal0, ws0), (seed1, inst1, bal1, ws1) = run_gloo(
+        _gloo_worker, start_method='fork')
     assert seed0 == seed1 and ws0 == ws1 == 2
     n = len(LabelledList())
     assert len(inst0) == len(inst1) == len(bal0) == len(bal1) == n // 2
