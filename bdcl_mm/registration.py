@@ -6,10 +6,11 @@ For a config that uses them without a host plugin::
 
 registers ``BDCLLoss``, ``TSCLoss``, ``LDAMLoss`` and ``GCLLoss`` (mmengine root ``MODELS``),
 ``BDCLHook``, ``ClassCountsHook`` and ``DRWHook`` (root ``HOOKS``) and ``ClassBalancedSampler``
-(root ``DATA_SAMPLERS``), and calls
+and ``BalancedMixUpBatchSampler`` (root ``DATA_SAMPLERS``), and calls
 :func:`bdcl_mm.engine.checkpoint.install_safe_checkpoint_loader` (what it changes is documented
 there). The host plugins ``bdcl_mm.seg`` and ``bdcl_mm.cls`` import this module first.
 """
+from .datasets.samplers.balanced_mixup_batch_sampler import BalancedMixUpBatchSampler
 from .datasets.samplers.class_balanced_sampler import ClassBalancedSampler
 from .engine.checkpoint import install_safe_checkpoint_loader
 from .engine.hooks import BDCLHook, ClassCountsHook, DRWHook
@@ -20,6 +21,6 @@ from .models.losses.tsc_loss import TSCLoss
 install_safe_checkpoint_loader()
 
 __all__ = [
-    'BDCLHook', 'BDCLLoss', 'ClassBalancedSampler', 'ClassCountsHook', 'DRWHook', 'GCLLoss',
-    'LDAMLoss', 'TSCLoss'
+    'BDCLHook', 'BDCLLoss', 'BalancedMixUpBatchSampler', 'ClassBalancedSampler', 'ClassCountsHook',
+    'DRWHook', 'GCLLoss', 'LDAMLoss', 'TSCLoss'
 ]

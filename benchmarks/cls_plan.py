@@ -35,6 +35,7 @@ STAGE1: Dict[str, str] = {
     'gcl': 'gcl_resnet18s_stage1-200e_fmnist-lt-28.py',
 
     'tsc': 'tsc_resnet18s_stage1-200e_fmnist-lt-28.py',
+    'bal_mixup': 'bal-mixup_resnet18s_200e_fmnist-lt-28.py',
 }
 STAGE2_CONFIGS = {
     'ce': 'ce_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
@@ -66,6 +67,7 @@ METHODS: Dict[str, Method] = {
     'gcl': Method('GCL (two-stage)', 'gcl', True),
 
     'tsc_crt': Method('TSC + cRT', 'tsc', True),
+    'bal_mixup': Method('Balanced-MixUp', 'bal_mixup', False),
 }
 BASELINES = ('ce', 'ce_crt', 'scl_crt')
 #: The BDCL row judged against the baselines: the plugin's default rule (BDCLLoss's ``tdl``).

@@ -45,6 +45,7 @@ BDCL_CFG = repo_path('configs', 'demo', 'bdcl_ocrnet_hr18s_600it_tui-demo-128x12
 TSC_CFG = repo_path('configs', 'demo', 'tsc_ocrnet_hr18s_600it_tui-demo-128x128.py')
 CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
 LDAM_CFG = repo_path('configs', 'demo', 'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py')
+SOFTIOU_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_softiou_hr18s_tui_bench.py')
 HEAD = 'model.decode_head.1.'
 LOSS = HEAD + 'loss_contrast.'
 #: What a method's config switches on its BDCL head: head arguments and ``loss_contrast.*``.
@@ -75,6 +76,7 @@ METHODS: Dict[str, dict] = {
 
     # the demo model with TSCLoss on the same contrast path (its config states every setting)
     'tsc': dict(label='OCR + TSC', config=TSC_CFG, switches_from=None),
+    'softiou': dict(label='OCR + SoftIoU', config=SOFTIOU_CFG, switches_from=None),
 }
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')

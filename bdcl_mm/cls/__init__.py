@@ -1,11 +1,11 @@
 """MMPretrain side of BDCL; ``import bdcl_mm.cls`` (or ``custom_imports``) registers it.
 
 Registers into ``mmpretrain.registry``: ``BDCLImageClassifier``, ``MultiViewClsDataPreprocessor``,
-``BDCLClsHead``, ``CRTClsHead`` and ``CosineClsHead`` (``MODELS``), ``ImbalanceMetric``
-(``METRICS``) and ``BackboneLoadCheckHook`` (``HOOKS``, the cRT stage-2 guard). Importing it
-imports :mod:`bdcl_mm.registration` first, which registers ``BDCLLoss``, ``LDAMLoss``,
-``GCLLoss``, ``BDCLHook``, ``ClassCountsHook``, ``DRWHook`` and ``ClassBalancedSampler`` in
-mmengine's root registries and installs the safe checkpoint loader
+``BDCLClsHead``, ``CRTClsHead``, ``CosineClsHead`` and, for Balanced-MixUp,
+``PairedBatchClsDataPreprocessor`` (``MODELS``), ``BalancedMixUp`` (``BATCH_AUGMENTS``),
+``ImbalanceMetric`` (``METRICS``) and ``BackboneLoadCheckHook`` (``HOOKS``, the cRT stage-2 guard).
+Importing it imports :mod:`bdcl_mm.registration` first, which registers the root components
+(losses, hooks and samplers; listed there) and installs the safe checkpoint loader
 (:mod:`bdcl_mm.engine.checkpoint` says what it changes). The dataset converters are host-free:
 :mod:`bdcl_mm.datasets.converters`. ``check_config`` is the pre-flight check that
 ``tools/train.py``/``tools/test.py`` run on mmpretrain configs.

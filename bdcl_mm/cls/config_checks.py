@@ -40,6 +40,37 @@ def add_backbone_check(cfg: Config) -> None:
         cfg.custom_hooks = hooks + [dict(type=BackboneLoadCheckHook.__name__)]
 
 
+def _batch_augment_types(preprocessor: dict) -> list:
+    augments = ((preprocessor or {}).get('batch_augments') or {}).get('augments') or []
+    augments = augments if isinstance(augments, (list, tuple)) else [augments]
+    return [a.get('type') for a in augments if isinstance(a, dict)]
+
+
+def _check_balanced_mixup(cfg: Config) -> None:
+    """``BalancedMixUp``, its paired batches and its pre-processor go together."""
+    model = cfg.get('model') or {}
+    preprocessor = dict(cfg.get('data_preprocessor') or {})
+    preprocessor.update(model.get('data_preprocessor') or {})
+    mixup = 'BalancedMixUp' in _batch_augment_types(preprocessor)
+    batch_sampler = (cfg.get('train_dataloader') or {}).get('batch_sampler') or {}
+    paired = isinstance(batch_sampler, dict) and batch_sampler.get(
+        'type') == 'BalancedMixUpBatchSampler'
+    recipe = ("train_dataloader.batch_sampler=dict(type='BalancedMixUpBatchSampler') with "
+              "data_preprocessor=dict(type='PairedBatchClsDataPreprocessor', batch_augments=dict("
+              "augments=dict(type='BalancedMixUp', alpha=0.2)))")
+    if mixup and not paired:
+        raise ValueError('the BalancedMixUp batch augment mixes an instance half with a '
+                         'class-balanced half, which only BalancedMixUpBatchSampler provides; use '
+                         + recipe)
+    if paired and not mixup:
+        raise ValueError('BalancedMixUpBatchSampler adds a class-balanced half to every batch, '
+                         'which only the BalancedMixUp batch augment consumes; use ' + recipe)
+    if mixup and preprocessor.get('type') != 'PairedBatchClsDataPreprocessor':
+        raise ValueError(f"BalancedMixUp returns half of the batch's images, so the data samples "
+                         f"must be cut to match: data_preprocessor.type is "
+                         f"{preprocessor.get('type')!r}; use " + recipe)
+
+
 def check_config(cfg: Config) -> None:
     """Fail early on the two-stage recipe's easy mistakes.
 
@@ -50,6 +81,8 @@ def check_config(cfg: Config) -> None:
       ``BackboneLoadCheckHook`` (:func:`add_backbone_check`), which stops the run when the
       checkpoint it loads does not fill every backbone tensor.
     - A ``MultiView`` training pipeline needs ``BDCLImageClassifier`` (it concatenates views).
+    - ``BalancedMixUp``, ``BalancedMixUpBatchSampler`` and ``PairedBatchClsDataPreprocessor``
+      are used together or not at all.
 
     Raises:
         ValueError: With the setting to change.
@@ -70,3 +103,4 @@ def check_config(cfg: Config) -> None:
         raise ValueError(
             f"the training pipeline makes several views per image (MultiView) but model.type is "
             f"{model.get('type')!r}; use type='BDCLImageClassifier' (with BDCLClsHead).")
+    _check_balanced_mixup(cfg)

@@ -1,13 +1,14 @@
 """MMSegmentation side of bdcl_mm: the only subpackage that imports mmseg.
 
 ``import bdcl_mm.seg`` (or ``custom_imports = dict(imports=['bdcl_mm.seg'])`` in a config) imports
-:mod:`bdcl_mm.registration` first, which registers ``BDCLLoss``, ``BDCLHook`` and
-``ClassBalancedSampler`` in mmengine's root registries and installs the safe checkpoint loader
+:mod:`bdcl_mm.registration` first, which registers the root components (losses, hooks and
+samplers; listed there) and installs the safe checkpoint loader
 (:mod:`bdcl_mm.engine.checkpoint` says what it changes), then registers ``BDCLDecodeHead``,
 ``BDCLOCRHead`` and ``CosineDecodeHead`` (the LDAM rival's cosine classifier; mmseg ``MODELS``),
 ``ThyroidUSDataset`` (mmseg ``DATASETS``) and ``SegNumClassesCheckHook`` (mmseg ``HOOKS``). The
 synthetic generator is host-free: :mod:`bdcl_mm.datasets.synthetic_us`.
-``SurfaceDistanceMetric`` (mmseg ``METRICS``) adds Dice, HD95 and ASSD to an evaluator.
+``SurfaceDistanceMetric`` (mmseg ``METRICS``) adds Dice, HD95 and ASSD to an evaluator. The
+decode loss ``SoftIoULoss`` (the SoftIoU rival; mmseg ``MODELS``) goes into ``loss_decode``.
 """
 import bdcl_mm.registration  # noqa: F401  (root registrations, checkpoint policy)
 from .bdcl_decode_head import bdcl_head_class, build_bdcl_decode_head
@@ -22,6 +23,7 @@ from .num_classes_check import (SegNumClassesCheckHook, check_config, check_num_
 from .ocr_contrast_head import BDCLOCRHead
 from .pixel_contrast import PixelContrastMixin
 from .pixel_sampler import PixelSamples, sample_pixels, water_fill
+from .soft_iou_loss import SoftIoULoss
 from .surface_distance_metric import ImageSurfaceRecord, SurfaceDistanceMetric
 from .thyroid_us_dataset import ThyroidUSDataset
 
@@ -32,5 +34,5 @@ __all__ = [
     'sample_pixels', 'water_fill', 'ImageSurfaceRecord', 'SurfaceDistanceMetric',
     'CASCADE_HOST_HEADS', 'HOST_HEADS', 'complete_config', 'fill_host_type',
     'CosineClassifierMixin', 'build_cosine_decode_head', 'cosine_head_class',
-    'extended_head_class', 'host_head_class'
+    'extended_head_class', 'host_head_class', 'SoftIoULoss'
 ]

@@ -17,6 +17,7 @@ CLS_SWITCHES = {
     'bdcl_wo_hep': ('balance', False),
     'ldam_drw': None,
     'gcl': None,
+    'bal_mixup': None,
 }
 #: stage-1 key -> the type of its contrastive loss, for stage 1s with another loss than BDCL's.
 CLS_OTHER_LOSSES = {'tsc': 'TSCLoss'}
@@ -73,7 +74,7 @@ def test_seg_ce_trains_the_host_head_with_no_switches():
     assert seg.method_switches('ce') == {}
     cfg = Config.fromfile(seg.METHODS['ce']['config'], import_custom_modules=False)
     assert [h.type for h in cfg.model.decode_head] == ['FCNHead', 'OCRHead']
-    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce', 'ldam'} | set(SEG_OTHER_LOSSES)
+    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce', 'ldam', 'softiou'} | set(SEG_OTHER_LOSSES)
 
 
 #: the paper's rivals: row -> (stage-1 config, its loss, stage-2 config and loss or None)
@@ -132,3 +133,12 @@ def test_seg_methods_with_another_loss_train_their_own_demo_config(method):
     head = Config.fromfile(spec['config'], import_custom_modules=False).model.decode_head[1]
     assert head.type == 'BDCLOCRHead' and head.loss_contrast.type == SEG_OTHER_LOSSES[method]
     assert head.proj_channels == 128 and head.max_views == 64
+
+
+def test_seg_softiou_trains_the_host_head_with_the_baselines_loss():
+    assert seg.method_switches('softiou') == {}
+    bench = Config.fromfile(seg.METHODS['softiou']['config'], import_custom_modules=False)
+    full = Config.fromfile(seg._full_size('baselines', 'softiou'), import_custom_modules=False)
+    assert [h.type for h in bench.model.decode_head] == ['FCNHead', 'OCRHead']
+    assert bench.model.decode_head[1].loss_decode == full.model.decode_head[1].loss_decode
+    assert bench.model.decode_head[0].loss_decode == full.model.decode_head[0].loss_decode

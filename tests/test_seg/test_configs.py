@@ -31,6 +31,7 @@ EXPECTED = {
     'ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'CrossEntropyLoss', None, None),
     'focal_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'FocalLoss', None, None),
     'lovasz_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'LovaszLoss', None, None),
+    'softiou_ocrnet_hr48_80k_tui-512x512.py': ('OCRHead', 'SoftIoULoss', None, None),
     'scl_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('none', False),
     'bdcl-wo-tdl_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('none', True),
     'bdcl-wo-hep_ocrnet_hr48_80k_tui-512x512.py': BDCL_CE + ('balance', False),
