@@ -117,6 +117,18 @@ def method_switches(method: str) -> Dict[str, object]:
     return options
 
 
+#: The decode heads that take ``contrast_warmup_iters`` (the plugin's contrast path).
+CONTRAST_HEADS = ('BDCLOCRHead', 'BDCLDecodeHead')
+
+
+def has_contrast(method: str) -> bool:
+    """Whether ``method``'s trained config has a contrast head (``decode_head[1]``), the one that
+    takes the benchmark's contrast warm-up; CE, LDAM-DRW and SoftIoU train without one."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(METHODS[method]['config'], import_custom_modules=False)
+    return cfg.model.decode_head[1].type in CONTRAST_HEADS
+
+
 @dataclass
 class SegSettings:
     size: int = 128  # the demo config's crop size; images are generated at this size
@@ -221,7 +233,7 @@ def run_one(method: str, seed: int, s: SegSettings, paths: dict, device: str) ->
         'default_hooks.checkpoint.interval': s.iters,
         'default_hooks.logger.interval': max(1, min(25, s.iters // 4)),
     })
-    if spec['config'] != CE_CFG:
+    if has_contrast(method):
         options[HEAD + 'contrast_warmup_iters'] = s.warmup
     switches = method_switches(method)
     options.update(switches)

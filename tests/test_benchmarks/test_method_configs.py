@@ -142,3 +142,14 @@ def test_seg_softiou_trains_the_host_head_with_the_baselines_loss():
     assert [h.type for h in bench.model.decode_head] == ['FCNHead', 'OCRHead']
     assert bench.model.decode_head[1].loss_decode == full.model.decode_head[1].loss_decode
     assert bench.model.decode_head[0].loss_decode == full.model.decode_head[0].loss_decode
+
+
+@pytest.mark.parametrize('method', sorted(seg.METHODS))
+def test_seg_contrast_warmup_goes_only_to_a_contrast_head(method):
+    """The benchmark's ``contrast_warmup_iters`` option is a BDCL/TSC head argument; a rival on
+    the host OCR head or on ``CosineDecodeHead`` (LDAM) would refuse it at build."""
+    head = Config.fromfile(seg.METHODS[method]['config'], import_custom_modules=False)
+    head = head.model.decode_head[1]
+    assert seg.has_contrast(method) == (head.type == 'BDCLOCRHead')
+    expected = method not in ('ce', 'ldam', 'softiou')
+    assert seg.has_contrast(method) == expected
