@@ -6,6 +6,7 @@ from typing import Dict, List, Sequence
 
 from . import cls_plan as plan
 from . import cls_report as report
+from . import paper_figures
 from .common import (RESULTS_DIR, fmt_mean_std, fmt_paired, markdown_table, paired_difference,
                     read_json, rel, repo_path, write_json, write_text)
 
@@ -23,9 +24,11 @@ def _metric_cell(row: dict, metric: str) -> str:
 def results_table(rows: Dict[str, dict]) -> str:
     metrics = ('acc', 'gmean', 'f1', 'iba_0.1', 'iba_0.5', 'iba_1', 'many_shot_acc',
                'medium_shot_acc', 'few_shot_acc')
-    header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in metrics]
+    header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in metrics] + [
+        paper_figures.CLS_HEADER]
     body = [[row['label'], ','.join(str(s) for s in row['seeds'])] +
-            [_metric_cell(row, m) for m in metrics] for row in rows.values()]
+            [_metric_cell(row, m) for m in metrics] + [paper_figures.cls_cell(method)]
+            for method, row in rows.items()]
     return markdown_table(header, body)
 
 

@@ -54,11 +54,12 @@ def table_data(methods: List[dict]) -> Dict[str, Dict[str, dict]]:
 
 
 #: The baselines BDCL's paired differences are reported against.
-PAIRED_BASELINES = ('ce_crt', 'scl_crt')
+PAIRED_BASELINES = ('ce_crt', 'scl_crt', 'ldam_drw', 'gcl', 'tsc_crt', 'bal_mixup')
 
 
 def verdict(rows: Dict[str, dict], settings: Optional[plan.Settings] = None) -> dict:
-    """BDCL + cRT minus each of CE + cRT and SCL + cRT, per verdict metric, over paired seeds.
+    """BDCL + cRT minus each of ``PAIRED_BASELINES`` that ran (CE + cRT, SCL + cRT and the
+    paper's rivals), per verdict metric, over paired seeds.
 
     Without a BDCL + cRT row the status says why: in a run that sets ``--tdl-lr`` (the step size
     of the gradient rules) the default rule does not take it, so that run has no row of its own.

@@ -24,6 +24,7 @@ if __package__ in (None, ''):
     __package__ = 'benchmarks'  # noqa: A001
 
 from benchmarks import cls_plan as plan  # noqa: E402
+from benchmarks import paper_figures  # noqa: E402
 from benchmarks.cls_report import ablation_markdown, paired_table, verdict_text  # noqa: E402
 from benchmarks.common import (RESULTS_DIR, REPO_ROOT, fmt_mean_std, markdown_table,  # noqa
                                read_json, write_text)
@@ -32,13 +33,14 @@ from benchmarks.seg_benchmark import hd95_cells  # noqa: E402
 START, END = '<!-- results:start -->', '<!-- results:end -->'
 SUMMARY_START, SUMMARY_END = '<!-- results-summary:start -->', '<!-- results-summary:end -->'
 PAPER_CLS = {'ACC': 84.57, 'G-mean': 84.96, 'F1': 76.59, 'IBA0.1': 70.92}
-PAPER_SEG_MIOU = 86.89
+PAPER_SEG_MIOU = paper_figures.PAPER_SEG['BDCL']
 TAU_INIT = 0.1  # the configs' tau_init, from which the temperature moves are measured
 DOCS_DIR = osp.join(REPO_ROOT, 'docs')
 CLS_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'iba_1', 'many_shot_acc', 'few_shot_acc')
 RESULTS_MD = osp.join(DOCS_DIR, 'results.md')
 # The README's compact classification table: the baselines of the verdict and the default BDCL.
-SUMMARY_CLS_METHODS = ('ce', 'ce_crt', 'scl_crt', 'bdcl_balance_crt')
+SUMMARY_CLS_METHODS = ('ce', 'ce_crt', 'ldam_drw', 'tsc_crt', 'bal_mixup', 'gcl', 'scl_crt',
+                       'bdcl_balance_crt')
 SUMMARY_CLS_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'few_shot_acc')
 SEG_CLASSES = ('background', 'benign', 'malignant')
 
@@ -67,10 +69,12 @@ def cls_section(results_dir: str, readme_dir: str) -> List[str]:
         f'({_link(results_dir, readme_dir, "cls_results.md")}).', ''
     ]
     for order, rows in data['tables'].items():
-        header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in CLS_COLUMNS]
+        header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in CLS_COLUMNS] + [
+            paper_figures.CLS_HEADER]
         body = [[row['label'], ','.join(map(str, row['seeds']))] +
                 [fmt_mean_std(row['metrics'][m]['values']) if m in row['metrics'] else '—'
-                 for m in CLS_COLUMNS] for row in rows.values()]
+                 for m in CLS_COLUMNS] + [paper_figures.cls_cell(method)]
+                for method, row in rows.items()]
         out += [f'**{order} order**', '', markdown_table(header, body), '',
                 verdict_text(order, data['verdict'][order]), '']
         if data['verdict'][order].get('status') == 'compared':
@@ -199,12 +203,13 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
     data = read_json(path)
     s = data['settings']
     header = ['method', 'seeds', 'mIoU', 'IoU background', 'IoU benign', 'IoU malignant',
-              'HD95 benign (px)', 'HD95 malignant (px)']
+              'HD95 benign (px)', 'HD95 malignant (px)', paper_figures.SEG_HEADER]
     body = []
-    for row in data['rows'].values():
+    for method, row in data['rows'].items():
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU'])] +
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—'
-                     for c in ('background', 'benign', 'malignant')] + hd95_cells(row))
+                     for c in ('background', 'benign', 'malignant')] + hd95_cells(row) +
+                    [paper_figures.seg_cell(method)])
     out = [f'### Segmentation: synthetic thyroid ultrasound (CPU-sized, {s["iters"]} iterations)',
            '',
            f'**Synthetic** data ({s["num_train"]} train / {s["num_val"]} val, {s["size"]}x'
@@ -340,10 +345,12 @@ def cls_summary(results_dir: str) -> List[str]:
     data = read_json(path)
     s = plan.Settings(**data['settings'])
     order, rows = next(iter(data['tables'].items()))
-    header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in SUMMARY_CLS_COLUMNS]
+    header = ['method', 'seeds'] + [plan.METRIC_LABELS[m] for m in SUMMARY_CLS_COLUMNS] + [
+        paper_figures.CLS_HEADER]
     body = [[rows[m]['label'], _seeds(rows[m])] +
             [fmt_mean_std(rows[m]['metrics'][c]['values']) if c in rows[m]['metrics'] else '—'
-             for c in SUMMARY_CLS_COLUMNS] for m in SUMMARY_CLS_METHODS if m in rows]
+             for c in SUMMARY_CLS_COLUMNS] + [paper_figures.cls_cell(m)]
+            for m in SUMMARY_CLS_METHODS if m in rows]
     return [f'**Classification**: Fashion-MNIST-LT, {order} order (imbalance ratio {s.ratio:g}), '
             f'CIFAR ResNet-18 at width {s.width}, stage 1 {s.epochs_stage1} epochs + cRT '
             f'{s.epochs_stage2} epochs; x100, mean ± std over seeds.', '',
@@ -359,10 +366,11 @@ def seg_summary(results_dir: str) -> List[str]:
     data = read_json(path)
     s = data['settings']
     header = (['method', 'seeds', 'mIoU'] + [f'IoU {c}' for c in SEG_CLASSES[1:]] +
-              [f'HD95 {c} (px)' for c in SEG_CLASSES[1:]])
+              [f'HD95 {c} (px)' for c in SEG_CLASSES[1:]] + [paper_figures.SEG_HEADER])
     body = [[row['label'], _seeds(row), fmt_mean_std(row['mIoU'])] +
             [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in SEG_CLASSES[1:]] +
-            hd95_cells(row) for row in data['rows'].values()]
+            hd95_cells(row) + [paper_figures.seg_cell(method)]
+            for method, row in data['rows'].items()]
     return [f'**Segmentation**: synthetic thyroid ultrasound ({s["num_train"]} train / '
             f'{s["num_val"]} val, {s["size"]}x{s["size"]}), HRNetV2-W18-small + OCR from scratch, '
             f'{s["iters"]} iterations; IoU x100 and HD95 in pixels, mean ± std over seeds.', '',

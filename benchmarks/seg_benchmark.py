@@ -35,7 +35,7 @@ if __package__ in (None, ''):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     __package__ = 'benchmarks'  # noqa: A001
 
-from benchmarks import noise_floor, perturbation  # noqa: E402
+from benchmarks import noise_floor, paper_figures, perturbation  # noqa: E402
 from benchmarks.common import (REPO_ROOT, RESULTS_DIR, fmt_mean_std,  # noqa: E402
                                last_record_with, log_folders, markdown_table, read_json, read_scalars, rel,
                                repo_path, run_logged, shell_command, tail, train_command,
@@ -78,6 +78,8 @@ METHODS: Dict[str, dict] = {
     'tsc': dict(label='OCR + TSC', config=TSC_CFG, switches_from=None),
     'softiou': dict(label='OCR + SoftIoU', config=SOFTIOU_CFG, switches_from=None),
 }
+#: The rows BDCL's paired mIoU differences are reported against: CE, SCL and the paper's rivals.
+PAIRED_BASELINES = ('ce', 'scl', 'ldam', 'softiou', 'tsc')
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')
 CLASSES = ('background', 'benign', 'malignant')
@@ -327,11 +329,12 @@ def _list(results_dir: str) -> List[str]:
 
 
 def seg_verdict(rows: dict) -> str:
-    """OCR + BDCL minus each baseline (CE, SCL) in mIoU, paired by seed, 95% interval."""
+    """OCR + BDCL minus each of ``PAIRED_BASELINES`` that ran, in mIoU, paired by seed, 95%
+    interval."""
     from benchmarks.common import fmt_paired, paired_difference
     if 'bdcl' not in rows:
         return 'OCR + BDCL not run; no verdict.'
-    base = [m for m in ('ce', 'scl') if m in rows]
+    base = [m for m in PAIRED_BASELINES if m in rows]
     if not base:
         return 'no baseline run; no verdict.'
     nodules = [v for row in rows.values() for c in CLASSES[1:] for v in row[f'IoU_{c}']]
@@ -382,13 +385,15 @@ def seg_markdown(summary: dict) -> str:
         'the paper\'s HRNetV2-W48 80k-iteration setting.', ''
     ]
     header = (['method', 'seeds', 'mIoU', 'mDice'] + [f'IoU {c}' for c in CLASSES] +
-              [f'HD95 {c} (px)' for c in CLASSES[1:]] + ['wall s, load-dependent'])
+              [f'HD95 {c} (px)' for c in CLASSES[1:]] + ['wall s, load-dependent',
+                                                         paper_figures.SEG_HEADER])
     body = []
-    for row in summary['rows'].values():
+    for method, row in summary['rows'].items():
         body.append([row['label'], ','.join(map(str, row['seeds'])), fmt_mean_std(row['mIoU']),
                      fmt_mean_std(row['mDice'])] +
                     [fmt_mean_std(row[f'IoU_{c}']) if row[f'IoU_{c}'] else '—' for c in CLASSES] +
-                    hd95_cells(row) + [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}'])
+                    hd95_cells(row) + [f'{sum(row["wall_s"]) / len(row["wall_s"]):.0f}',
+                                       paper_figures.seg_cell(method)])
     lines += [markdown_table(header, body) if body else 'No run finished.', '',
               f'- {summary["verdict"]}']
     scope = scope_comparison(summary['rows'])
@@ -414,7 +419,8 @@ def parse_args(argv=None):
     d = SegSettings()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--methods', default='ce,scl,bdcl,bdcl_image,bdcl_wo_tdl,bdcl_wo_hep')
+    p.add_argument('--methods',
+                   default='ce,scl,bdcl,bdcl_image,bdcl_wo_tdl,bdcl_wo_hep,ldam,softiou,tsc')
     p.add_argument('--seeds', default='0,1,2,3,4')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))
