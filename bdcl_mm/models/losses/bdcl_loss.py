@@ -9,6 +9,7 @@ from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 from bdcl_mm.utils import check_choice, check_int, check_number, check_positive_int
+from .embedding_inputs import check_embedding_call
 from .functional import (TDL_RULES, bdcl_loss_terms, bdcl_statistics, hep_update,
                          running_margin_update, tdl_update)
 from .statistics import BDCLStatistics
@@ -214,19 +215,8 @@ class BDCLLoss(nn.Module):
         Returns:
             Tensor: ``()`` float32 loss times ``loss_weight``.
         """
-        if logit_loss_kwargs:
-            raise TypeError(
-                f'BDCLLoss was called as a loss of logits (with {sorted(logit_loss_kwargs)}), '
-                f'e.g. from a decode head\'s loss_decode: it takes embeddings. In mmseg use '
-                f"type='BDCLDecodeHead' (or 'BDCLOCRHead') with loss_contrast=dict(type="
-                f"'BDCLLoss'), in mmpretrain type='BDCLClsHead'")
-        if features.dim() != 2 or features.shape[1] != self.feat_dim:
-            raise ValueError(f'features must have shape (N, feat_dim={self.feat_dim}), got '
-                             f'{tuple(features.shape)}; set feat_dim to the embedding size')
-        for name, value in (('labels', labels), ('preds', preds), ('groups', groups)):
-            if value is not None and value.shape != features.shape[:1]:
-                raise ValueError(f'{name} must have shape (N,) = ({features.shape[0]},), got '
-                                 f'{tuple(value.shape)}')
+        check_embedding_call('BDCLLoss', features, self.feat_dim, logit_loss_kwargs, labels=labels,
+                             preds=preds, groups=groups)
         finite = torch.isfinite(features).all(dim=1)
         keep = finite if self.ignore_index is None else finite & (labels != self.ignore_index)
         nonfinite = int((~finite).sum())

@@ -214,6 +214,45 @@ class _ChunkedLogPartition(torch.autograd.Function):
         return grad_z, grad_temperature, None, None, None, None, None, None
 
 
+class GroupClassCells(NamedTuple):
+    """Items binned by (group, class): ``cell = group * C + label``.
+
+    Attributes:
+        group (Tensor): ``(N,)`` int64 dense group index of each item (0 with no groups).
+        num_groups (int): number of groups (at least 1).
+        cell (Tensor): ``(N,)`` int64 cell of each item.
+        count (Tensor): ``(num_groups * C,)`` items per cell.
+        feature_sum (Tensor): ``(num_groups * C, D)`` sum of each cell's features.
+    """
+    group: Tensor
+    num_groups: int
+    cell: Tensor
+    count: Tensor
+    feature_sum: Tensor
+
+
+def group_class_cells(z: Tensor, labels: Tensor, groups: Optional[Tensor],
+                      num_classes: int) -> GroupClassCells:
+    """Bin ``(N, D)`` features ``z`` by (group, class), so every positive-pair sum is
+    ``O(N D)``: the positives of item ``i`` sum to ``feature_sum[cell_i] - z_i``.
+
+    Args:
+        z (Tensor): ``(N, D)`` features.
+        labels (Tensor): ``(N,)`` int64 classes in ``[0, C)``.
+        groups (Tensor | None): ``(N,)`` integer group of each item; None: one group.
+        num_classes (int): ``C``.
+    """
+    if groups is None:
+        group, num_groups = torch.zeros_like(labels), 1
+    else:
+        ids, group = torch.unique(groups.to(labels.device), return_inverse=True)
+        num_groups = max(1, ids.numel())
+    cell = group * num_classes + labels
+    count = torch.bincount(cell, minlength=num_groups * num_classes)
+    feature_sum = z.new_zeros(num_groups * num_classes, z.shape[1]).index_add(0, cell, z)
+    return GroupClassCells(group, num_groups, cell, count, feature_sum)
+
+
 def bdcl_loss_terms(features: Tensor,
                     labels: Tensor,
                     temperatures: Tensor,
@@ -252,15 +291,8 @@ def bdcl_loss_terms(features: Tensor,
         labels = labels.long()
         tau = temperatures.to(dtype)
         class_count = torch.bincount(labels, minlength=num_classes)
-        # Sum of each (group, class)'s normalised features: every positive-pair mean in O(N D).
-        if groups is None:
-            group, num_groups = torch.zeros_like(labels), 1
-        else:
-            ids, group = torch.unique(groups.to(labels.device), return_inverse=True)
-            num_groups = max(1, ids.numel())
-        cell = group * num_classes + labels
-        cell_count = torch.bincount(cell, minlength=num_groups * num_classes)
-        cell_sum = z.new_zeros(num_groups * num_classes, z.shape[1]).index_add(0, cell, z)
+        group, num_groups, cell, cell_count, cell_sum = group_class_cells(
+            z, labels, groups, num_classes)
         group_count = cell_count.view(num_groups, num_classes).sum(dim=1)
         group_sum = cell_sum.view(num_groups, num_classes, -1).sum(dim=1)
         own_valid = torch.zeros_like(labels, dtype=torch.bool)

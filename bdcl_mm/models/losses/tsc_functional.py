@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-from .functional import _chunk_logits, _ChunkedLogPartition
+from .functional import _chunk_logits, _ChunkedLogPartition, group_class_cells
 from .statistics import SummedStatistics
 
 #: Temperature of the uniformity loss the targets minimise (``target_generation.py``).
@@ -329,14 +329,7 @@ def tsc_loss_terms(features: Tensor,
         labels = labels.long()
         bank = F.normalize(targets.detach().to(z.device, dtype), dim=1)
         own_target = bank[assignment.to(z.device).long()[labels]]
-        if groups is None:
-            group, num_groups = torch.zeros_like(labels), 1
-        else:
-            ids, group = torch.unique(groups.to(labels.device), return_inverse=True)
-            num_groups = max(1, ids.numel())
-        cell = group * num_classes + labels
-        cell_count = torch.bincount(cell, minlength=num_groups * num_classes)
-        cell_sum = z.new_zeros(num_groups * num_classes, z.shape[1]).index_add(0, cell, z)
+        group, _, cell, cell_count, cell_sum = group_class_cells(z, labels, groups, num_classes)
         pos_count = (cell_count[cell] - 1).to(dtype)
         pos_sim_sum = (z * (cell_sum[cell] - z)).sum(dim=1)
         target_sim = (z * own_target).sum(dim=1)
