@@ -16,7 +16,7 @@ from bdcl_mm.datasets.synthetic_us import write_dataset
 from bdcl_mm.engine.launch import build_runner, load_config, prepare_environment
 from bdcl_mm.seg import SoftIoULoss, check_config
 from tests._shared.paths import REPO
-from tests._shared.tiny_configs import shrink_hrnet
+from tests._shared.tiny_configs import shrink_hrnet, two_iteration_seg_run
 from tests.test_seg.test_bdcl_models import MODELS_UNDER_TEST
 from tests.test_seg.test_readme_recipe import SHRINK, readme_table, write_config
 
@@ -76,20 +76,7 @@ def _shrink(cfg, model, data_root, work_dir):
         shrink_hrnet(cfg.model)
     else:
         MODELS_UNDER_TEST[SHRINK[model]][1](cfg)
-    cfg.model.pretrained = None
-    cfg.model.data_preprocessor.size = (64, 64)
-    pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations', reduce_zero_label=False),
-        dict(type='PackSegInputs'),
-    ]
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
-        cfg[loader].dataset.update(data_root=data_root, pipeline=pipeline)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    two_iteration_seg_run(cfg, data_root)
     cfg.work_dir = str(work_dir)
     cfg.randomness = dict(seed=0)
 
