@@ -21,6 +21,7 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from bdcl_mm.models.losses.margin_losses import ClassCountLoss
+from bdcl_mm.models.unit_norm_init import unit_norm_rows_
 from .head_factory import extended_head_class
 from .host_heads import missing_host_type_message
 
@@ -55,6 +56,17 @@ class CosineClassifierMixin:
         for loss in losses:
             if isinstance(loss, ClassCountLoss) and loss.num_classes is None:
                 loss.num_classes = self.num_classes
+
+    def init_weights(self) -> None:
+        """The host's initialisation, then ``conv_seg.weight`` as unit-norm random rows.
+
+        The reference's ``NormedLinear`` start
+        (:func:`~bdcl_mm.models.unit_norm_init.unit_norm_rows_`) in place of mmseg's ``Normal(std=0.01)`` on ``conv_seg``: the gradient of a normalised
+        weight scales with ``1 / |w_c|``, so small rows multiply the classifier's angular step
+        size. A checkpoint (``load_from``, ``resume``) is loaded after this.
+        """
+        super().init_weights()
+        unit_norm_rows_(self.conv_seg.weight)
 
     def cls_seg(self, feat: Tensor) -> Tensor:
         """Cosine logits ``(B, C, H, W)`` of the features ``(B, C_f, H, W)``."""

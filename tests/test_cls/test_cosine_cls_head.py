@@ -61,3 +61,12 @@ def test_ldam_on_a_linear_head_is_refused_before_training():
                              loss=dict(type='LDAMLoss')))
     with pytest.raises(ValueError, match="needs cosine logits: use type='CosineClsHead'"):
         ClassCountsHook().before_train(SimpleNamespace(model=head))
+
+
+def test_classifier_starts_with_unit_norm_random_rows():
+    head = _head(dict(type='LDAMLoss'))
+    head.init_weights()  # as the Runner does before training
+    w = head.fc.weight
+    torch.testing.assert_close(w.norm(dim=1), torch.ones(4))
+    cosines = F.normalize(w) @ F.normalize(w).t()
+    assert (cosines - torch.eye(4)).abs().max() < 0.9  # distinct random directions

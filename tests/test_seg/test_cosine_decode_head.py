@@ -101,3 +101,13 @@ def test_misuse_errors():
     with pytest.raises(ValueError, match="needs cosine logits.*'CosineDecodeHead', "
                        "host_type='FCNHead'"):
         ClassCountsHook().before_train(SimpleNamespace(model=plain))
+
+
+@pytest.mark.parametrize('host', sorted(HOSTS))
+def test_cosine_classifier_starts_with_unit_norm_random_rows(host):
+    head = MODELS.build(dict(type='CosineDecodeHead', host_type=host, num_classes=3,
+                             loss_decode=LDAM, **HOSTS[host]))
+    head.init_weights()  # as the Runner does before training; mmseg's default is Normal(0.01)
+    w = head.conv_seg.weight.flatten(1)
+    torch.testing.assert_close(w.norm(dim=1), torch.ones(3))
+    assert w.std() > 0.05

@@ -7,6 +7,7 @@ from mmpretrain.models.heads.margin_head import NormProduct
 from mmpretrain.registry import MODELS
 
 from bdcl_mm.models.losses.margin_losses import ClassCountLoss
+from bdcl_mm.models.unit_norm_init import unit_norm_rows_
 from bdcl_mm.utils import check_positive_int
 
 
@@ -26,8 +27,10 @@ class CosineClsHead(ClsHead):
     Args:
         num_classes (int): C.
         in_channels (int): channels of the pooled feature.
-        init_cfg (dict, optional): Defaults to ``Normal(std=0.01)`` on the weight (its norm does
-            not matter).
+        init_cfg (dict, optional): None (the default) keeps the reference's initialisation:
+            ``uniform(-1, 1)`` rows rescaled to unit norm. The norm matters under SGD: the
+            gradient of a normalised weight scales with ``1 / |w_c|``, so small rows (e.g.
+            ``Normal(std=0.01)``) multiply the classifier's angular step size.
         **kwargs: ``loss``, ``topk``, ``cal_acc`` of :class:`mmpretrain.models.ClsHead`.
     """
 
@@ -37,12 +40,13 @@ class CosineClsHead(ClsHead):
     def __init__(self,
                  num_classes: int,
                  in_channels: int,
-                 init_cfg: Optional[dict] = dict(type='Normal', layer='Linear', std=0.01),
+                 init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(init_cfg=init_cfg, **kwargs)
         self.num_classes = check_positive_int('num_classes', num_classes)
         self.in_channels = check_positive_int('in_channels', in_channels)
         self.fc = NormProduct(in_channels, num_classes, bias=False)
+        unit_norm_rows_(self.fc.weight)
         if isinstance(self.loss_module, ClassCountLoss) and self.loss_module.num_classes is None:
             self.loss_module.num_classes = num_classes
 
