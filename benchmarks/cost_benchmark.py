@@ -1,13 +1,16 @@
-"""Cost of BDCL: segmentation step time BDCL / CE for every supported model, and the loss's time /
-memory against N beside pytorch-metric-learning's SupConLoss.
+"""Cost of BDCL: segmentation step time BDCL / CE for every supported model, the step time of every
+method of the paper's comparison against CE (segmentation and classification), and the loss's
+time / memory against N beside pytorch-metric-learning's SupConLoss.
 
     python benchmarks/cost_benchmark.py                # CPU-sized (2 threads): W18-small, 128x128
     python benchmarks/cost_benchmark.py --device cuda --full   # the target's setting on a GPU
     python benchmarks/cost_benchmark.py --quick --results-dir /tmp/c
 
-Runs the project's own scripts, ``tools/analysis/benchmark_seg_step.py`` and
+Runs the project's own scripts, ``tools/analysis/benchmark_seg_step.py``,
+``tools/analysis/benchmark_rival_step.py`` (not with ``--quick`` or ``--amp``) and
 ``tools/analysis/benchmark_loss.py``, and captures the tables they print on stdout into
-``RESULTS/cost_seg_step.md`` and ``RESULTS/cost_loss.md`` (with the command, machine and date).
+``RESULTS/cost_seg_step.md``, ``RESULTS/cost_rival_{seg,cls}_step.md`` and
+``RESULTS/cost_loss.md`` (with the command, machine and date).
 Their stderr (library warnings, a traceback) goes to a log beside the stdout log under
 ``--log-dir``, never into a page; a failed run's page names its exit status and log.
 """
@@ -44,11 +47,18 @@ def commands(args) -> dict:
         step += ['--models'] + list(args.models)
     if args.amp:
         step.append('--amp')
-    return {
+    out = {
         'seg_step_amp' if args.amp else 'seg_step': [py, 'tools/analysis/benchmark_seg_step.py'] +
         step,
         'loss': [py, 'tools/analysis/benchmark_loss.py'] + loss,
     }
+    if not args.quick and not args.amp:
+        rival = [py, 'tools/analysis/benchmark_rival_step.py', '--device', args.device]
+        seg = (['--arch', 'w48', '--batch', '8', '--size', '512'] if args.full else
+               ['--arch', 'w18s', '--batch', '2', '--size', '128', '--reps', '9', '--warmup', '1'])
+        out['rival_seg_step'] = rival + ['--task', 'seg'] + seg
+        out['rival_cls_step'] = rival + ['--task', 'cls', '--reps', '9', '--warmup', '1']
+    return out
 
 
 def machine() -> str:
@@ -71,6 +81,23 @@ TITLES = {
     'seg_step_amp': ('Cost: segmentation training step with AMP (fp16 autocast), CE + BDCL '
                      'against CE', 'As the fp32 table, every step under mmengine\'s '
                      'AmpOptimWrapper.'),
+    'rival_seg_step': ('Cost: segmentation training step of every method of the paper\'s '
+                       'comparison, against CE',
+                       'HRNetV2 + OCR from each method\'s shipped config '
+                       '(configs/baselines, configs/bdcl/hrnet_ocr_tui.py), all in one process, '
+                       'stepped in rounds on the same synthetic batch, every method once per '
+                       'round in a rotating order; each round gives a ratio method / CE. A step '
+                       'includes the state update its hook makes (TSC, BDCL). Focal is left out '
+                       'on CPU: mmseg 1.2.2\'s FocalLoss fails off CUDA (it one-hot encodes '
+                       'the target wrongly on that path).'),
+    'rival_cls_step': ('Cost: classification training step of every method of the paper\'s '
+                       'comparison, against CE',
+                       'The Fashion-MNIST-LT benchmark\'s ResNet from each method\'s config '
+                       '(configs/fmnist_lt), each on a real batch of its own training '
+                       'dataloader, stepped in rounds as the segmentation table. The '
+                       'contrastive stage 1s (TSC, BDCL) see two views per image; '
+                       'Balanced-MixUp\'s step mixes its instance and class-balanced batches '
+                       '(loading the second batch is outside the step).'),
     'loss': ('Cost: BDCL loss time and memory against N, chunked against unchunked',
              'Forward + backward of the loss alone, N anchors of D = 256 in 3 classes. "naive" '
              'is the usual masked (N, N) SupCon, the quadratic-memory baseline; "full" is BDCL '
@@ -90,7 +117,8 @@ def main(argv=None) -> int:
     p.add_argument('--full', action='store_true',
                    help='the target\'s GPU setting: HRNetV2-W48 + OCR, batch 8, 512x512')
     p.add_argument('--quick', action='store_true', help='smoke run (the scripts\' --quick)')
-    p.add_argument('--only', choices=('seg_step', 'loss'), help='run one of the two')
+    p.add_argument('--only', choices=('seg_step', 'loss', 'rival'),
+                   help='run one of them (rival: both rival tables)')
     p.add_argument('--amp', action='store_true', help='step benchmark under AMP (CUDA only); '
                    'writes cost_seg_step_amp.md')
     p.add_argument('--models', nargs='+', help='models of the step benchmark (default: all)')

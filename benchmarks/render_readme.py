@@ -9,8 +9,8 @@ reproduce command) between ``<!-- results:start -->`` and ``<!-- results:end -->
 and ``<!-- results-summary:end -->`` of ``README.md``; the rest of both files is left as it is.
 Inputs: ``cls_results.json``, ``seg_results.json`` (and those of the ``cls_*`` / ``seg_*``
 sub-folders that hold one: other schedules), ``tdl_long_horizon.json``, ``cost_seg_step.md``,
-``cost_loss.md``, ``cost_surface_metric.md`` and the figures they name; a missing file is reported
-as not run. ``--check`` exits 1 when either block is stale.
+``cost_rival_{seg,cls}_step.md``, ``cost_loss.md``, ``cost_surface_metric.md`` and the figures
+they name; a missing file is reported as not run. ``--check`` exits 1 when either block is stale.
 """
 import argparse
 import glob
@@ -242,10 +242,14 @@ def noise_section(results_dir: str, readme_dir: str) -> List[str]:
 
 
 COST_FILES = (('cost_seg_step.md', 'segmentation step'),
-              ('cost_seg_step_amp.md', 'segmentation step, AMP'), ('cost_loss.md', 'loss vs N'),
+              ('cost_seg_step_amp.md', 'segmentation step, AMP'),
+              ('cost_rival_seg_step.md', 'segmentation step, every method of the comparison'),
+              ('cost_rival_cls_step.md', 'classification step, every method of the comparison'),
+              ('cost_loss.md', 'loss vs N'),
               ('cost_surface_metric.md', 'Dice + HD95 + ASSD per image against MONAI'))
 #: Cost pages that are listed only where they exist (no "not run" line).
-OPTIONAL_COST_FILES = ('cost_seg_step_amp.md', 'cost_surface_metric.md')
+OPTIONAL_COST_FILES = ('cost_seg_step_amp.md', 'cost_rival_seg_step.md', 'cost_rival_cls_step.md',
+                       'cost_surface_metric.md')
 
 
 def cost_section(results_dir: str, readme_dir: str, title: str = 'Cost') -> List[str]:
