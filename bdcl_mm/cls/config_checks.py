@@ -77,7 +77,7 @@ def check_config(cfg: Config) -> None:
     - A cRT stage-2 model (``CRTClsHead``, or any head on a backbone whose every stage is
       frozen, e.g. GCL's stage 2) without ``load_from`` or a backbone ``init_cfg`` would
       train a classifier on a random frozen backbone; so would a resume (``resume=True``, no
-      ``load_from``) that finds no checkpoint in ``work_dir``. A ``CRTClsHead`` config also gets
+      ``load_from``) that finds no checkpoint in ``work_dir``. Such a stage-2 config also gets
       ``BackboneLoadCheckHook`` (:func:`add_backbone_check`), which stops the run when the
       checkpoint it loads does not fill every backbone tensor.
     - A ``MultiView`` training pipeline needs ``BDCLImageClassifier`` (it concatenates views).
@@ -95,7 +95,7 @@ def check_config(cfg: Config) -> None:
     stage2 = isinstance(head, dict) and (crt or frozen)
     if stage2 and not cfg.get('load_from') and not backbone.get('init_cfg'):
         _check_stage2_weights(cfg)
-    if crt:
+    if stage2:
         add_backbone_check(cfg)
     multi_view = any(
         isinstance(t, dict) and t.get('type') == 'MultiView' for t in _train_pipeline(cfg))

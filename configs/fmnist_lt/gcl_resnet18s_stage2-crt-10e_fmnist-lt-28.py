@@ -13,4 +13,4 @@ model = dict(
         in_channels=128,
         topk=(1, ),
         loss=dict(type='GCLLoss', m=0.1, s=20.0, noise_mul=0.5, gamma=1.0)))
-custom_hooks = [dict(type='ClassCountsHook')]
+custom_hooks = [dict(type='BackboneLoadCheckHook'), dict(type='ClassCountsHook')]

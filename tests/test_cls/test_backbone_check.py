@@ -1,5 +1,6 @@
 """The cRT stage-2 guard: a tiny real Runner stage 2 stops unless ``load_from`` fills every
 backbone tensor (keys and shapes), and runs on the loaded backbone when it does."""
+import os.path as osp
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from mmpretrain.registry import MODELS
 
 import bdcl_mm.cls  # noqa: F401  (registers the hook and the heads)
 from bdcl_mm.cls import backbone_load, check_config
+from tests._shared.paths import REPO
 from tests._shared.tiny_configs import cls_tool_config
 from tests.test_tools.conftest import make_cls_data
 
@@ -112,3 +114,25 @@ def test_check_config_adds_the_guard_to_a_crt_config_without_it(tmp_path):
     assert [h['type'] for h in cfg.custom_hooks] == ['BackboneLoadCheckHook']
     check_config(cfg)  # listed once
     assert len(cfg.custom_hooks) == 1
+
+
+def test_check_config_adds_the_guard_to_a_gcl_stage2_on_a_frozen_backbone(tmp_path):
+    cfg = stage2_config(tmp_path, save(tmp_path, stage1_state()), hook=False)
+    cfg.model.head = dict(type='CosineClsHead', num_classes=3, in_channels=64,
+                          loss=dict(type='GCLLoss', m=0.1, s=20.0, gamma=1.0))
+    cfg.custom_hooks = [dict(type='ClassCountsHook')]
+    check_config(cfg)
+    assert [h['type'] for h in cfg.custom_hooks] == ['ClassCountsHook', 'BackboneLoadCheckHook']
+    stale = save(tmp_path, {k: v for k, v in stage1_state().items() if 'layer4' not in k}, 'p.pth')
+    cfg.load_from = str(stale)
+    with pytest.raises(ValueError, match='layer4'):
+        Runner.from_cfg(cfg).train()
+
+
+@pytest.mark.parametrize('path', [
+    'configs/fmnist_lt/gcl_resnet18s_stage2-crt-10e_fmnist-lt-28.py',
+    'configs/baselines/gcl_resnet50_stage2-crt-30e_isic2019-224.py',
+])
+def test_shipped_gcl_stage2_configs_list_the_guard(path):
+    cfg = Config.fromfile(osp.join(REPO, path))
+    assert 'BackboneLoadCheckHook' in [h['type'] for h in cfg.custom_hooks]

@@ -16,4 +16,4 @@ model = dict(
         topk=(1, ),
         loss=dict(type='GCLLoss', m=0.1, s=20.0, noise_mul=0.5, gamma=1.0)))
 
-custom_hooks = [dict(type='ClassCountsHook')]
+custom_hooks = [dict(type='BackboneLoadCheckHook'), dict(type='ClassCountsHook')]
