@@ -40,7 +40,8 @@ class CosineClassifierMixin:
     cosine_logits = True
 
     def init_cosine_classifier(self) -> None:
-        """Make ``conv_seg`` bias-free; check the head predicts one channel per class."""
+        """Make ``conv_seg`` bias-free with unit-norm random rows; check the head predicts one
+        channel per class."""
         if not isinstance(self, BaseDecodeHead):
             raise TypeError(f'{type(self).__name__}: CosineClassifierMixin needs an mmseg '
                             f'BaseDecodeHead subclass after it in the class bases')
@@ -51,6 +52,9 @@ class CosineClassifierMixin:
                              f'out_channels / use_sigmoid')
         conv = self.conv_seg
         self.conv_seg = nn.Conv2d(conv.in_channels, conv.out_channels, 1, bias=False)
+        # here as well as in init_weights: mmseg's CascadeEncoderDecoder keeps its heads in an
+        # nn.ModuleList, which mmengine's init_weights does not descend into
+        unit_norm_rows_(self.conv_seg.weight)
         losses = self.loss_decode if isinstance(self.loss_decode,
                                                 nn.ModuleList) else [self.loss_decode]
         for loss in losses:

@@ -111,3 +111,10 @@ def test_cosine_classifier_starts_with_unit_norm_random_rows(host):
     w = head.conv_seg.weight.flatten(1)
     torch.testing.assert_close(w.norm(dim=1), torch.ones(3))
     assert w.std() > 0.05
+
+
+def test_cosine_classifier_has_unit_norm_rows_without_init_weights():
+    # an OCR model's heads sit in an nn.ModuleList, which mmengine's init_weights skips
+    head = MODELS.build(dict(type='CosineDecodeHead', host_type='FCNHead', num_classes=3,
+                             loss_decode=LDAM, **HOSTS['FCNHead']))
+    torch.testing.assert_close(head.conv_seg.weight.flatten(1).norm(dim=1), torch.ones(3))

@@ -56,6 +56,15 @@ def test_cls_rivals_step_on_a_real_batch_of_their_loaders(tool, tmp_path):
     assert set(rows) == set(contenders)
 
 
+def test_stdout_is_the_table_only(tool, tmp_path, capsys):
+    make_data(str(tmp_path / 'data'))
+    tool.main(['--task', 'cls', '--data-root', str(tmp_path / 'data'), '--batch', '8', '--reps',
+               '1', '--warmup', '0'])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith('ResNet-18') and out[2].startswith('| method |')
+    assert len(out) == 4 + len(tool.METHODS['cls'])
+
+
 def test_reading_names_the_side_only_beyond_the_interval(tool):
     args = tool.parse_args(['--task', 'seg', '--reps', '6'])
     times = {'CE': [100.0] * 6, 'A': [150.0, 151, 152, 153, 154, 155],
