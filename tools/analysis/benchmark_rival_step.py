@@ -25,6 +25,7 @@ Loading the extra class-balanced batch of Balanced-MixUp is data loading, outsid
 """
 import argparse
 import copy
+import logging
 import os.path as osp
 import statistics
 import subprocess
@@ -35,7 +36,7 @@ from typing import Dict, List, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
@@ -231,6 +232,8 @@ def format_table(args, times: Dict[str, List[float]]) -> List[str]:
 
 def main(argv=None) -> Dict[str, List[float]]:
     args = parse_args(argv)
+    # stdout is the table: mmengine's INFO lines (weight initialisation, head notices) stay out
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     if args.threads:
         torch.set_num_threads(args.threads)
     times = run(args, build(args))
