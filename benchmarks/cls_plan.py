@@ -31,6 +31,7 @@ STAGE1: Dict[str, str] = {
     'bdcl_wo_tdl': 'bdcl-wo-tdl_resnet18s_stage1-200e_fmnist-lt-28.py',
     'bdcl_wo_hep': 'bdcl-wo-hep_resnet18s_stage1-200e_fmnist-lt-28.py',
     # the paper's rivals LDAM-DRW (one stage) and GCL (stage 1; its stage 2 in STAGE2_CONFIGS)
+    'focal': 'focal_resnet18s_200e_fmnist-lt-28.py',
     'ldam_drw': 'ldam-drw_resnet18s_200e_fmnist-lt-28.py',
     'gcl': 'gcl_resnet18s_stage1-200e_fmnist-lt-28.py',
 
@@ -63,6 +64,7 @@ METHODS: Dict[str, Method] = {
     'bdcl_ascent_crt': Method('BDCL + cRT (TDL ascent)', 'bdcl_ascent', True),
     'bdcl_wo_tdl_crt': Method('BDCL w/o TDL + cRT', 'bdcl_wo_tdl', True),
     'bdcl_wo_hep_crt': Method('BDCL w/o HEP + cRT (TDL balance)', 'bdcl_wo_hep', True),
+    'focal': Method('Focal', 'focal', False),
     'ldam_drw': Method('LDAM-DRW', 'ldam_drw', False),
     'gcl': Method('GCL (two-stage)', 'gcl', True),
 

@@ -54,7 +54,7 @@ def table_data(methods: List[dict]) -> Dict[str, Dict[str, dict]]:
 
 
 #: The baselines BDCL's paired differences are reported against.
-PAIRED_BASELINES = ('ce_crt', 'scl_crt', 'ldam_drw', 'gcl', 'tsc_crt', 'bal_mixup')
+PAIRED_BASELINES = ('ce_crt', 'scl_crt', 'focal', 'ldam_drw', 'gcl', 'tsc_crt', 'bal_mixup')
 
 
 def verdict(rows: Dict[str, dict], settings: Optional[plan.Settings] = None) -> dict:

@@ -39,7 +39,7 @@ DOCS_DIR = osp.join(REPO_ROOT, 'docs')
 CLS_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'iba_1', 'many_shot_acc', 'few_shot_acc')
 RESULTS_MD = osp.join(DOCS_DIR, 'results.md')
 # The README's compact classification table: the baselines of the verdict and the default BDCL.
-SUMMARY_CLS_METHODS = ('ce', 'ce_crt', 'ldam_drw', 'tsc_crt', 'bal_mixup', 'gcl', 'scl_crt',
+SUMMARY_CLS_METHODS = ('ce', 'ce_crt', 'focal', 'ldam_drw', 'tsc_crt', 'bal_mixup', 'gcl', 'scl_crt',
                        'bdcl_balance_crt')
 SUMMARY_CLS_COLUMNS = ('acc', 'gmean', 'f1', 'iba_0.1', 'few_shot_acc')
 SEG_CLASSES = ('background', 'benign', 'malignant')
@@ -219,7 +219,7 @@ def seg_section(results_dir: str, readme_dir: str) -> List[str]:
            f'[{_link(results_dir, readme_dir, "seg_results.md")}]'
            f'({_link(results_dir, readme_dir, "seg_results.md")}).', '',
            markdown_table(header, body) if body else 'No run finished.', '',
-           f'{data["verdict"]}', '']
+           paper_figures.seg_rows_not_run(), '', f'{data["verdict"]}', '']
     for fig in data.get('figures', []):
         out += [f'![{osp.basename(fig)}]({_link(results_dir, readme_dir, fig)})', '']
     if data.get('not_run'):
@@ -379,7 +379,7 @@ def seg_summary(results_dir: str) -> List[str]:
             f'{s["num_val"]} val, {s["size"]}x{s["size"]}), HRNetV2-W18-small + OCR from scratch, '
             f'{s["iters"]} iterations; IoU x100 and HD95 in pixels, mean ± std over seeds.', '',
             markdown_table(header, body) if body else 'No run finished.', '',
-            data['verdict'], '']
+            paper_figures.seg_rows_not_run(), '', data['verdict'], '']
 
 
 def render_summary(results_dir: str, readme_dir: str, results_md: str) -> str:

@@ -46,6 +46,7 @@ TSC_CFG = repo_path('configs', 'demo', 'tsc_ocrnet_hr18s_600it_tui-demo-128x128.
 CE_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_ce_hr18s_tui_bench.py')
 LDAM_CFG = repo_path('configs', 'demo', 'ldam-drw_ocrnet_hr18s_600it_tui-demo-128x128.py')
 SOFTIOU_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_softiou_hr18s_tui_bench.py')
+LOVASZ_CFG = repo_path('benchmarks', 'configs', 'seg_ocr_lovasz_hr18s_tui_bench.py')
 HEAD = 'model.decode_head.1.'
 LOSS = HEAD + 'loss_contrast.'
 #: What a method's config switches on its BDCL head: head arguments and ``loss_contrast.*``.
@@ -77,9 +78,10 @@ METHODS: Dict[str, dict] = {
     # the demo model with TSCLoss on the same contrast path (its config states every setting)
     'tsc': dict(label='OCR + TSC', config=TSC_CFG, switches_from=None),
     'softiou': dict(label='OCR + SoftIoU', config=SOFTIOU_CFG, switches_from=None),
+    'lovasz': dict(label='OCR + Lovasz', config=LOVASZ_CFG, switches_from=None),
 }
 #: The rows BDCL's paired mIoU differences are reported against: CE, SCL and the paper's rivals.
-PAIRED_BASELINES = ('ce', 'scl', 'ldam', 'softiou', 'tsc')
+PAIRED_BASELINES = ('ce', 'scl', 'ldam', 'softiou', 'tsc', 'lovasz')
 #: (method, reference): the paired mIoU difference reported when both ran
 SCOPE_PAIR = ('bdcl_image', 'bdcl')
 CLASSES = ('background', 'benign', 'malignant')
@@ -125,7 +127,7 @@ CONTRAST_HEADS = ('BDCLOCRHead', 'BDCLDecodeHead')
 
 def has_contrast(method: str) -> bool:
     """Whether ``method``'s trained config has a contrast head (``decode_head[1]``), the one that
-    takes the benchmark's contrast warm-up; CE, LDAM-DRW and SoftIoU train without one."""
+    takes the benchmark's contrast warm-up; CE, LDAM-DRW, SoftIoU and Lovasz train without one."""
     from mmengine.config import Config
     cfg = Config.fromfile(METHODS[method]['config'], import_custom_modules=False)
     return cfg.model.decode_head[1].type in CONTRAST_HEADS
@@ -420,7 +422,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--methods',
-                   default='ce,scl,bdcl,bdcl_image,bdcl_wo_tdl,bdcl_wo_hep,ldam,softiou,tsc')
+                   default='ce,scl,bdcl,bdcl_image,bdcl_wo_tdl,bdcl_wo_hep,ldam,softiou,tsc,lovasz')
     p.add_argument('--seeds', default='0,1,2,3,4')
     for name in ('num_train', 'num_val', 'iters', 'batch', 'warmup'):
         p.add_argument('--' + name.replace('_', '-'), type=int, default=getattr(d, name))

@@ -18,6 +18,7 @@ CLS_SWITCHES = {
     'ldam_drw': None,
     'gcl': None,
     'bal_mixup': None,
+    'focal': None,
 }
 #: stage-1 key -> the type of its contrastive loss, for stage 1s with another loss than BDCL's.
 CLS_OTHER_LOSSES = {'tsc': 'TSCLoss'}
@@ -74,7 +75,8 @@ def test_seg_ce_trains_the_host_head_with_no_switches():
     assert seg.method_switches('ce') == {}
     cfg = Config.fromfile(seg.METHODS['ce']['config'], import_custom_modules=False)
     assert [h.type for h in cfg.model.decode_head] == ['FCNHead', 'OCRHead']
-    assert set(seg.METHODS) == set(SEG_SWITCHES) | {'ce', 'ldam', 'softiou'} | set(SEG_OTHER_LOSSES)
+    assert set(seg.METHODS) == (set(SEG_SWITCHES) | {'ce', 'ldam', 'softiou', 'lovasz'}
+                                | set(SEG_OTHER_LOSSES))
 
 
 #: the paper's rivals: row -> (stage-1 config, its loss, stage-2 config and loss or None)
@@ -135,10 +137,11 @@ def test_seg_methods_with_another_loss_train_their_own_demo_config(method):
     assert head.proj_channels == 128 and head.max_views == 64
 
 
-def test_seg_softiou_trains_the_host_head_with_the_baselines_loss():
-    assert seg.method_switches('softiou') == {}
-    bench = Config.fromfile(seg.METHODS['softiou']['config'], import_custom_modules=False)
-    full = Config.fromfile(seg._full_size('baselines', 'softiou'), import_custom_modules=False)
+@pytest.mark.parametrize('method', ['softiou', 'lovasz'])
+def test_seg_host_head_rival_trains_with_the_baselines_loss(method):
+    assert seg.method_switches(method) == {}
+    bench = Config.fromfile(seg.METHODS[method]['config'], import_custom_modules=False)
+    full = Config.fromfile(seg._full_size('baselines', method), import_custom_modules=False)
     assert [h.type for h in bench.model.decode_head] == ['FCNHead', 'OCRHead']
     assert bench.model.decode_head[1].loss_decode == full.model.decode_head[1].loss_decode
     assert bench.model.decode_head[0].loss_decode == full.model.decode_head[0].loss_decode
@@ -151,5 +154,5 @@ def test_seg_contrast_warmup_goes_only_to_a_contrast_head(method):
     head = Config.fromfile(seg.METHODS[method]['config'], import_custom_modules=False)
     head = head.model.decode_head[1]
     assert seg.has_contrast(method) == (head.type == 'BDCLOCRHead')
-    expected = method not in ('ce', 'ldam', 'softiou')
+    expected = method not in ('ce', 'ldam', 'softiou', 'lovasz')
     assert seg.has_contrast(method) == expected

@@ -33,3 +33,10 @@ def test_the_results_pages_show_the_paper_column():
                          ('README.md', paper.SEG_HEADER)):
         with open(osp.join(REPO_ROOT, page), encoding='utf-8') as f:
             assert header in f.read(), page
+
+
+def test_every_paper_row_is_a_benchmark_row_or_named_with_its_reason():
+    assert set(paper.PAPER_CLS) == set(paper.CLS_ROWS.values())
+    assert set(paper.PAPER_SEG) == set(paper.SEG_ROWS.values()) | set(paper.SEG_ROWS_NOT_RUN)
+    line = paper.seg_rows_not_run()
+    assert "The paper's Focal row (TUI mIoU 84.89) has no CPU run: mmseg 1.2.2" in line
