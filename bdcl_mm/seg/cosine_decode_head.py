@@ -65,9 +65,10 @@ class CosineClassifierMixin:
         """The host's initialisation, then ``conv_seg.weight`` as unit-norm random rows.
 
         The reference's ``NormedLinear`` start
-        (:func:`~bdcl_mm.models.unit_norm_init.unit_norm_rows_`) in place of mmseg's ``Normal(std=0.01)`` on ``conv_seg``: the gradient of a normalised
-        weight scales with ``1 / |w_c|``, so small rows multiply the classifier's angular step
-        size. A checkpoint (``load_from``, ``resume``) is loaded after this.
+        (:func:`~bdcl_mm.models.unit_norm_init.unit_norm_rows_`) in place of mmseg's
+        ``Normal(std=0.01)`` on ``conv_seg``: the gradient of a normalised weight scales with
+        ``1 / |w_c|``, so small rows multiply the classifier's angular step size. A checkpoint
+        (``load_from``, ``resume``) is loaded after this.
         """
         super().init_weights()
         unit_norm_rows_(self.conv_seg.weight)

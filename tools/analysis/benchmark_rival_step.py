@@ -7,8 +7,8 @@ One table per task, one row per method, each built from its shipped config:
   (``benchmark_seg_step.synthetic_batch``);
 - ``cls``: the CPU-sized ResNet of the classification benchmark (``configs/fmnist_lt``) on one
   real batch of Fashion-MNIST-LT from each config's own training dataloader (two views for the
-  contrastive stage 1s, ``2B`` paired images for Balanced-MixUp), cut by
-  ``tools/dataset_converters/fashion_mnist_lt.py`` into ``--data-root`` if it is not there.
+  contrastive stage 1s, ``2B`` paired images for Balanced-MixUp): ``--data-root``, or the
+  classification benchmark's hard-tail cut (``benchmarks/cls_runs.ensure_data``).
 
 All of a task's models live in one process and step in rounds on their fixed batch, every
 method once per round in a rotating order, so each round's steps see the same load. Each round
@@ -28,7 +28,6 @@ import copy
 import logging
 import os.path as osp
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -46,8 +45,10 @@ ROOT = osp.abspath(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmark_seg_step import (ARCHS, _hrnet_arch, _spread, median_interval,  # noqa: E402
-                                synthetic_batch)
+from benchmark_seg_step import (ARCHS, _spread, median_interval, synthetic_batch,  # noqa: E402
+                                timing_model_config)
+
+from benchmarks import cls_plan, cls_runs  # noqa: E402
 
 from bdcl_mm.engine.hooks.bdcl_hook import find_statistics_losses, update_bdcl_loss  # noqa: E402
 from bdcl_mm.models.losses.margin_losses import ClassCountLoss  # noqa: E402
@@ -93,8 +94,9 @@ def parse_args(argv=None):
     p.add_argument('--batch', type=int, default=None,
                    help='images per step (default: seg 2, cls 32, the classification benchmark\'s)')
     p.add_argument('--size', type=int, default=128, help='seg: square input side')
-    p.add_argument('--data-root', default='data/bench/fmnist_lt_hard-tail_r100_n200_t100_s0',
-                   help='cls: a Fashion-MNIST-LT cut (made here when missing)')
+    p.add_argument('--data-root', default=None,
+                   help='cls: a Fashion-MNIST-LT cut (default: the classification benchmark\'s '
+                   'hard-tail cut under data/bench, made when missing)')
     p.add_argument('--reps', type=int, default=9, help='timed rounds')
     p.add_argument('--warmup', type=int, default=1, help='untimed rounds first')
     p.add_argument('--threads', type=int, default=None, help='CPU threads (torch default)')
@@ -109,24 +111,15 @@ def parse_args(argv=None):
     return args
 
 
-def _seg_model_cfg(path: str, args):
-    cfg = Config.fromfile(osp.join(ROOT, path)).model
-    cfg.data_preprocessor.size = (args.size, args.size)
-    cfg.pretrained = None
-    _hrnet_arch(cfg, args.arch)
-    for head in cfg.decode_head:
-        if 'loss_contrast' in head:
-            head.contrast_warmup_iters = 0
-    return cfg
-
-
 def _cls_data_root(args) -> str:
-    root = osp.join(ROOT, args.data_root) if not osp.isabs(args.data_root) else args.data_root
-    if not osp.isfile(osp.join(root, 'meta', 'train.txt')):
-        converter = osp.join(ROOT, 'tools', 'dataset_converters', 'fashion_mnist_lt.py')
-        subprocess.run([sys.executable, converter, root, '--order', 'hard-tail', '--ratio', '100',
-                        '--n-max', '200', '--test-per-class', '100'], check=True, cwd=ROOT)
-    return root
+    """``--data-root``, or the classification benchmark's hard-tail cut (made when missing)."""
+    if args.data_root is not None:
+        if not osp.isfile(osp.join(args.data_root, 'meta', 'train.txt')):
+            raise ValueError(f'--data-root {args.data_root!r} holds no meta/train.txt: give a '
+                             'folder written by tools/dataset_converters/fashion_mnist_lt.py')
+        return args.data_root
+    return cls_runs.ensure_data(osp.join(ROOT, 'data', 'bench'), 'hard-tail', cls_plan.Settings(),
+                                args.device)
 
 
 def _cls_batch(cfg: Config, root: str, args) -> Tuple[dict, List[int]]:
@@ -149,7 +142,7 @@ def build(args) -> Dict[str, Contender]:
     root = _cls_data_root(args) if args.task == 'cls' else None
     for label, path in METHODS[args.task]:
         if args.task == 'seg':
-            model_cfg = _seg_model_cfg(path, args)
+            model_cfg = timing_model_config(osp.join(ROOT, path), args.size, args.arch)
             from mmseg.registry import MODELS
         else:
             cfg = Config.fromfile(osp.join(ROOT, path))

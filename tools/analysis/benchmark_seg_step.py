@@ -26,7 +26,7 @@ import os.path as osp
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -103,20 +103,28 @@ def _hrnet_arch(cfg: ConfigDict, arch: str) -> None:
     cfg.decode_head[0].channels = sum(channels)
 
 
-def model_configs(name: str, arch: str, size: int) -> Tuple[ConfigDict, ConfigDict]:
-    """``(ce_cfg, bdcl_cfg)`` of a model for ``size x size`` inputs, no pretrained weights, the
-    contrast on from the first step."""
-    cfg = Config.fromfile(osp.join(CONFIGS, SEG_MODELS[name][1])).model
+def timing_model_config(path: str, size: int, arch: Optional[str] = None) -> ConfigDict:
+    """The model of the config at ``path`` for ``size x size`` inputs, no pretrained weights, a
+    contrast head's term on from the first step; ``arch``: the HRNetV2 width of an HRNet + OCR
+    model."""
+    cfg = Config.fromfile(path).model
     cfg.data_preprocessor.size = (size, size)
     cfg.pretrained = None
     if cfg.backbone.get('init_cfg'):
         cfg.backbone.init_cfg = None
-    if name == 'hrnet_ocr':
+    if arch is not None:
         _hrnet_arch(cfg, arch)
     heads = cfg.decode_head if isinstance(cfg.decode_head, list) else [cfg.decode_head]
     for head in heads:
         if 'loss_contrast' in head:
             head.contrast_warmup_iters = 0
+    return cfg
+
+
+def model_configs(name: str, arch: str, size: int) -> Tuple[ConfigDict, ConfigDict]:
+    """``(ce_cfg, bdcl_cfg)`` of a model for ``size x size`` inputs (:func:`timing_model_config`)."""
+    cfg = timing_model_config(osp.join(CONFIGS, SEG_MODELS[name][1]), size,
+                              arch if name == 'hrnet_ocr' else None)
     return host_model_config(cfg), cfg
 
 
