@@ -122,7 +122,8 @@ def timing_model_config(path: str, size: int, arch: Optional[str] = None) -> Con
 
 
 def model_configs(name: str, arch: str, size: int) -> Tuple[ConfigDict, ConfigDict]:
-    """``(ce_cfg, bdcl_cfg)`` of a model for ``size x size`` inputs (:func:`timing_model_config`)."""
+    """``(ce_cfg, bdcl_cfg)`` of a model for ``size x size`` inputs
+    (:func:`timing_model_config`)."""
     cfg = timing_model_config(osp.join(CONFIGS, SEG_MODELS[name][1]), size,
                               arch if name == 'hrnet_ocr' else None)
     return host_model_config(cfg), cfg
